@@ -1,0 +1,57 @@
+# nmt: the front door. Every target sets up what it needs, so a fresh clone needs one command.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+NMT_HOME ?= $(HOME)/.cache/nmt
+export NMT_HOME
+PAIR ?= en-de
+DATA ?= $(NMT_HOME)/data/$(PAIR)
+CONFIG ?= configs/en-de.yaml
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help setup setup-serve data lint format test test-fast clean-venv
+
+help:
+	@echo "make setup        full environment (.venv, torch==2.13.0 CPU first, then all extras)"
+	@echo "make setup-serve  serving-only environment (no torch)"
+	@echo "make data         build the Debian en-de corpus into \$$NMT_HOME/data/$(PAIR)"
+	@echo "make lint         ruff check + ruff format --check + mypy on nmt/"
+	@echo "make test         lint, then the test suite"
+
+# Full setup: torch first, pinned, so nothing later can pull a CUDA build.
+$(VENV)/.setup-full: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[serve,data,train,test]'
+	touch $@ $(VENV)/.setup-serve
+
+# Serving setup: core + serve only. A full setup is a superset, so it satisfies this too.
+$(VENV)/.setup-serve: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[serve]'
+	touch $@
+
+setup: $(VENV)/.setup-full
+setup-serve: $(VENV)/.setup-serve
+
+data: setup
+	$(BIN)/nmt data build --pair $(PAIR) --out $(DATA) $(ARGS)
+
+lint: setup
+	$(BIN)/ruff check nmt training serving tests bench
+	$(BIN)/ruff format --check nmt training serving tests bench
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff check --fix nmt training serving tests bench
+	$(BIN)/ruff format nmt training serving tests bench
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)

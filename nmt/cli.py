@@ -1,0 +1,135 @@
+"""The `nmt` command.
+
+Subcommands import what they need inside their handlers: `import nmt.cli` stays free of torch,
+Lightning and FastAPI, and `nmt data` does not pay for them. A refusal (bad input, bad option,
+missing package) is one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from nmt import __version__
+from nmt.paths import apt_dir, data_dir
+
+logger = logging.getLogger("nmt")
+
+# Exit status of a refusal (usage errors from argparse also exit 2).
+EXIT_REFUSED = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _data_build(args: argparse.Namespace) -> int:
+    from nmt.config import DataConfig, load_yaml
+    from nmt.corpus.build import build_corpus
+
+    cfg = load_yaml(DataConfig, args.config) if args.config else DataConfig(pair=args.pair)
+    out = args.out or data_dir(args.pair)
+    manifest = build_corpus(
+        args.pair, out, apt_root=args.apt_dir or apt_dir(), cfg=cfg, refresh=args.refresh,
+        pin=args.pin,
+    )
+    _print_summary(out, manifest)
+    return 0
+
+
+def _data_import(args: argparse.Namespace) -> int:
+    from nmt.config import DataConfig, load_yaml
+    from nmt.corpus.importer import detect_format, import_corpus
+
+    cfg = load_yaml(DataConfig, args.config) if args.config else DataConfig(pair=args.pair)
+    train = [detect_format(args.inputs, args.format)]
+    valid = [detect_format(args.valid, args.format)] if args.valid else []
+    test = [detect_format(args.test, args.format)] if args.test else []
+    manifest = import_corpus(train, args.out, cfg=cfg, valid=valid, test=test,
+                             skip_bad=args.skip_bad)
+    _print_summary(args.out, manifest)
+    return 0
+
+
+def _print_summary(out: Path, manifest: dict[str, object]) -> None:
+    """The result for the user, on stdout: where it is and the counts."""
+    summary = {
+        "out": str(out),
+        "splits": {k: v["count"] for k, v in manifest["splits"].items()},  # type: ignore[attr-defined]
+        "test_parts": manifest.get("test_parts"),
+        "skipped": manifest.get("skipped"),
+        "wall_time_s": manifest.get("wall_time_s"),
+    }
+    sys.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+
+
+def _add_data(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    data = sub.add_parser("data", help="build or import a parallel corpus")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{build,import}")
+
+    build = dsub.add_parser("build", help="build the Debian localization corpus of a pair")
+    build.add_argument("--pair", default="en-de", help="language pair (en-de, en-fr)")
+    build.add_argument("--out", type=Path, help="output folder (default $NMT_HOME/data/PAIR)")
+    build.add_argument("--config", type=Path, help="data config YAML (filters, split sizes)")
+    build.add_argument("--apt-dir", type=Path, help="apt state/cache (default $NMT_HOME/apt)")
+    build.add_argument("--refresh", action="store_true", help="re-run apt-get update")
+    build.add_argument("--pin", action="store_true",
+                       help="reuse the package versions recorded in OUT/manifest.json")
+    build.set_defaults(handler=_data_build)
+
+    imp = dsub.add_parser("import", help="import your own parallel data")
+    imp.add_argument("inputs", type=Path, nargs="+",
+                     help="FILE.tsv | FILE.jsonl | HF_DATASET_DIR | SOURCE.txt TARGET.txt")
+    imp.add_argument("--out", type=Path, required=True, help="output folder")
+    imp.add_argument("--pair", default="en-de")
+    imp.add_argument("--format", choices=["tsv", "text", "jsonl", "hf"])
+    imp.add_argument("--valid", type=Path, nargs="+", help="your own valid set (same forms)")
+    imp.add_argument("--test", type=Path, nargs="+", help="your own test set (same forms)")
+    imp.add_argument("--config", type=Path, help="data config YAML (filters, split sizes)")
+    imp.add_argument("--skip-bad", action="store_true",
+                     help="skip bad lines (counted in the manifest) instead of stopping")
+    imp.set_defaults(handler=_data_import)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nmt", description="Self-hosted neural machine translation for localization text."
+    )
+    parser.add_argument("--version", action="version", version=f"nmt {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_data(sub)
+    return parser
+
+
+def _refusals() -> tuple[type[Exception], ...]:
+    """Errors that mean 'your input or setup is wrong', reported in one line."""
+    from nmt.config import ConfigError
+    from nmt.corpus.apt import AptError
+    from nmt.corpus.readers import CorpusInputError
+
+    return (ConfigError, AptError, CorpusInputError, FileNotFoundError, PermissionError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except _refusals() as err:
+        sys.stderr.write(f"nmt: error: {err}\n")
+        return EXIT_REFUSED
+    except KeyboardInterrupt:
+        sys.stderr.write("nmt: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Parallel-corpus building: Debian localization sources, user data import, cleaning, splits."""

@@ -1,0 +1,1 @@
+"""Extractors, one module per kind of Debian localization source (see recipes.py)."""

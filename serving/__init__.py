@@ -1,0 +1,1 @@
+"""FastAPI service over ONNX Runtime (torch-free; never imports `training`)."""

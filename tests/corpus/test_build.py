@@ -1,0 +1,117 @@
+"""`build_corpus` end to end with apt and the extractors replaced by small fakes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from nmt.config import DataConfig, SplitConfig
+from nmt.corpus import build
+from nmt.corpus.apt import DebInfo
+from nmt.corpus.recipes import Source
+from nmt.corpus.types import RawPair, SourceContext
+
+
+def _catalog(ctx: SourceContext) -> Iterator[RawPair]:
+    for doc in range(40):
+        for i in range(12):
+            yield RawPair(f"Open file {i} in folder {doc}.", f"Datei {i} in Ordner {doc} öffnen.",
+                          f"pkg-a/dom{doc}")
+    yield RawPair("Same", "Same", "pkg-a/x")  # untranslated
+    yield RawPair("   ", "leer", "pkg-a/x")  # empty after normalisation
+    yield RawPair("Open file 1 in folder 1.", "Datei 1 in Ordner 1 öffnen.", "pkg-a/dup")
+    ctx.skip("catalog/broken-file")
+
+
+def _sentences(ctx: SourceContext) -> Iterator[RawPair]:
+    for i in range(400):
+        yield RawPair(f"The dog number {i} barks.", f"Der Hund Nummer {i} bellt.", "trans-de-en")
+
+
+def _help(ctx: SourceContext) -> Iterator[RawPair]:
+    yield RawPair("Open file 3 in folder 7.", "Öffnen Sie Datei 3.", "gnome-user-docs/p1")
+    yield RawPair("GNOME", "GNOME", "gnome-user-docs/p2")  # identical kept in test
+
+
+class FakeApt:
+    def __init__(self, root: Path, languages: list[str]) -> None:
+        self.lists = root / "lists"
+        self.lists.mkdir(parents=True, exist_ok=True)
+
+    def update(self, *, force: bool = False) -> None:
+        pass
+
+    def download(self, package: str, version: str | None = None) -> DebInfo:
+        return DebInfo(package, version or "1.0", "ab" * 32, Path(f"{package}.deb"))
+
+
+def _fake_extract(deb: DebInfo, dest_root: Path) -> Path:
+    return dest_root / deb.package
+
+
+@pytest.fixture()
+def fake_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = [
+        Source("catalogs", ("pkg-a",), _catalog),
+        Source("ding", ("trans-de-en",), _sentences, sentence_units=True, test_hashed=True),
+        Source("gnome-user-docs", ("gnome-user-docs",), _help, test_only=True),
+    ]
+    monkeypatch.setattr(build, "recipe", lambda pair: sources)
+    monkeypatch.setattr(build, "AptCache", FakeApt)
+    monkeypatch.setattr(build, "extract_deb", _fake_extract)
+
+
+def _build(out: Path, apt: Path, **kw: bool) -> dict[str, object]:
+    cfg = DataConfig(split=SplitConfig(valid_size=60, valid_tolerance=6, test_size=100))
+    return build.build_corpus("en-de", out, apt_root=apt, cfg=cfg, **kw)
+
+
+@pytest.mark.usefixtures("fake_recipe")
+def test_build_writes_manifest_counts_and_is_reproducible(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    first = _build(out, tmp_path / "apt")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["test_parts"] == {"ding": 100, "gnome-user-docs": 2}
+    assert manifest["sources"]["catalogs"]["packages"]["pkg-a"]["version"] == "1.0"
+    assert manifest["sources"]["catalogs"]["extracted"] == 483
+    assert manifest["skipped"]["catalogs/untranslated"] == 1
+    assert manifest["skipped"]["catalogs/empty"] == 1
+    assert manifest["skipped"]["catalogs/broken-file"] == 1
+    assert manifest["skipped"]["duplicate"] == 1
+    assert manifest["skipped"]["test-overlap"] == 1  # "Open file 3 in folder 7." left train
+    counts = {k: v["count"] for k, v in manifest["splits"].items()}
+    assert counts["test"] == 102 and 54 <= counts["valid"] <= 66
+    second = _build(out, tmp_path / "apt")
+    assert first["splits"] == second["splits"]  # same sha256 on a rebuild
+
+
+@pytest.mark.usefixtures("fake_recipe")
+def test_pinned_versions_come_from_the_previous_manifest(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    _build(out, tmp_path / "apt")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["sources"]["catalogs"]["packages"]["pkg-a"]["version"] = "0.9"
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    rebuilt = _build(out, tmp_path / "apt", pin=True)
+    assert rebuilt["sources"]["catalogs"]["packages"]["pkg-a"]["version"] == "0.9"  # type: ignore[index]
+
+
+def test_previous_versions_without_manifest_is_empty(tmp_path: Path) -> None:
+    assert build.previous_versions(tmp_path) == {}
+
+
+def test_recipes_cover_both_pairs() -> None:
+    from nmt.corpus.recipes import recipe
+
+    de = {s.name: s for s in recipe("en-de")}
+    fr = {s.name: s for s in recipe("en-fr")}
+    assert "ding" in de and "ding" not in fr
+    assert "libreoffice-help-fr" in fr["libreoffice-help"].packages
+    assert de["gnome-user-docs"].test_only
+    with pytest.raises(ValueError, match="unsupported pair"):
+        recipe("de-en")
+
+
