@@ -32,7 +32,11 @@ def _data_build(args: argparse.Namespace) -> int:
     cfg = load_yaml(DataConfig, args.config) if args.config else DataConfig(pair=args.pair)
     out = args.out or data_dir(args.pair)
     manifest = build_corpus(
-        args.pair, out, apt_root=args.apt_dir or apt_dir(), cfg=cfg, refresh=args.refresh,
+        args.pair,
+        out,
+        apt_root=args.apt_dir or apt_dir(),
+        cfg=cfg,
+        refresh=args.refresh,
         pin=args.pin,
     )
     _print_summary(out, manifest)
@@ -47,8 +51,9 @@ def _data_import(args: argparse.Namespace) -> int:
     train = [detect_format(args.inputs, args.format)]
     valid = [detect_format(args.valid, args.format)] if args.valid else []
     test = [detect_format(args.test, args.format)] if args.test else []
-    manifest = import_corpus(train, args.out, cfg=cfg, valid=valid, test=test,
-                             skip_bad=args.skip_bad)
+    manifest = import_corpus(
+        train, args.out, cfg=cfg, valid=valid, test=test, skip_bad=args.skip_bad
+    )
     _print_summary(args.out, manifest)
     return 0
 
@@ -75,21 +80,31 @@ def _add_data(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     build.add_argument("--config", type=Path, help="data config YAML (filters, split sizes)")
     build.add_argument("--apt-dir", type=Path, help="apt state/cache (default $NMT_HOME/apt)")
     build.add_argument("--refresh", action="store_true", help="re-run apt-get update")
-    build.add_argument("--pin", action="store_true",
-                       help="reuse the package versions recorded in OUT/manifest.json")
+    build.add_argument(
+        "--pin",
+        action="store_true",
+        help="reuse the package versions recorded in OUT/manifest.json",
+    )
     build.set_defaults(handler=_data_build)
 
     imp = dsub.add_parser("import", help="import your own parallel data")
-    imp.add_argument("inputs", type=Path, nargs="+",
-                     help="FILE.tsv | FILE.jsonl | HF_DATASET_DIR | SOURCE.txt TARGET.txt")
+    imp.add_argument(
+        "inputs",
+        type=Path,
+        nargs="+",
+        help="FILE.tsv | FILE.jsonl | HF_DATASET_DIR | SOURCE.txt TARGET.txt",
+    )
     imp.add_argument("--out", type=Path, required=True, help="output folder")
     imp.add_argument("--pair", default="en-de")
     imp.add_argument("--format", choices=["tsv", "text", "jsonl", "hf"])
     imp.add_argument("--valid", type=Path, nargs="+", help="your own valid set (same forms)")
     imp.add_argument("--test", type=Path, nargs="+", help="your own test set (same forms)")
     imp.add_argument("--config", type=Path, help="data config YAML (filters, split sizes)")
-    imp.add_argument("--skip-bad", action="store_true",
-                     help="skip bad lines (counted in the manifest) instead of stopping")
+    imp.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="skip bad lines (counted in the manifest) instead of stopping",
+    )
     imp.set_defaults(handler=_data_import)
 
 

@@ -186,3 +186,34 @@ class DecodingConfig:
             raise ValueError("max_length_ratio must be > 0")
         if self.min_length < 0:
             raise ValueError("min_length must be >= 0")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ModelConfig:
+    """The seq2seq shape. Defaults are the reference model of shared/performance.md:
+    embeddings 256, Bi-LSTM encoder 2 x 256, one LSTM decoder layer of 512 with Luong (general)
+    attention and input feeding, joint vocabulary 8,000 with one shared embedding."""
+
+    vocab_size: int = 8000
+    emb_dim: int = 256
+    enc_hidden: int = 256  # per direction
+    enc_layers: int = 2
+    dec_hidden: int = 512
+    dec_layers: int = 1
+    cell: typing.Literal["lstm", "gru"] = "lstm"
+    attention: typing.Literal["luong_general", "luong_dot", "bahdanau"] = "luong_general"
+    input_feeding: bool = True
+    share_embeddings: bool = True  # one embedding for source and target (joint vocabulary)
+    tie_output: bool = False  # output projection shares the target embedding (needs emb == out)
+    bridge: typing.Literal["linear", "zero"] = "linear"  # encoder final state -> decoder init
+    dropout: float = 0.3  # between layers and on the attentional output
+    emb_dropout: float = 0.2  # on embeddings, one mask across time steps
+    word_dropout: float = 0.1  # share of target input tokens replaced by UNK in training
+    orthogonal_init: bool = True  # recurrent weight matrices
+
+    def __post_init__(self) -> None:
+        for name in ("dropout", "emb_dropout", "word_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1)")
+        if self.attention == "luong_dot" and self.dec_hidden != 2 * self.enc_hidden:
+            raise ValueError("luong_dot attention needs dec_hidden == 2 * enc_hidden")

@@ -1,4 +1,4 @@
-"""Where corpora, caches and runs live: `NMT_HOME` (default `~/.cache/nmt`), outside the checkout."""
+"""Where corpora, caches and runs live: `NMT_HOME` (default `~/.cache/nmt`), outside the repo."""
 
 from __future__ import annotations
 

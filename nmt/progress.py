@@ -11,7 +11,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def progress(items: Iterable[T], *, desc: str, unit: str = "it", total: int | None = None) -> Iterator[T]:
+def progress(
+    items: Iterable[T], *, desc: str, unit: str = "it", total: int | None = None
+) -> Iterator[T]:
     """Iterate `items` with a progress bar on stderr when tqdm is available."""
     try:
         from tqdm.auto import tqdm

@@ -50,7 +50,7 @@ def test_yaml_with_overrides_round_trips(tmp_path: Path) -> None:
 def test_bad_yaml_and_bad_override_name_the_problem(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("- a list\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="bad.yaml"):
+    with pytest.raises(ConfigError, match=r"bad\.yaml"):
         load_yaml(DataConfig, path)
-    with pytest.raises(ConfigError, match="key.path=value"):
+    with pytest.raises(ConfigError, match=r"key\.path=value"):
         apply_overrides({}, ["no-equals-sign"])

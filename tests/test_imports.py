@@ -26,6 +26,9 @@ def test_nmt_help_lists_subcommands() -> None:
     )
     assert "data" in out.stdout
     sub = subprocess.run(
-        [sys.executable, "-m", "nmt.cli", "data", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "nmt.cli", "data", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "build" in sub.stdout and "import" in sub.stdout

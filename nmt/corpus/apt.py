@@ -12,7 +12,7 @@ import hashlib
 import logging
 import shutil
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,48 +92,91 @@ class AptCache:
         logger.info("apt-get update into %s", self.lists)
         self._run(["apt-get", "update"])
 
+    def records(
+        self, packages: Sequence[str], *, all_versions: bool
+    ) -> dict[str, list[dict[str, str]]]:
+        """The archive's records of `packages` in one apt-cache call: package -> stanzas.
+
+        Without `all_versions` each package has one record, its candidate. Raises AptError
+        naming the packages the archive does not have.
+        """
+        flags = [] if all_versions else ["--no-all-versions"]
+        try:
+            out = self._run(["apt-cache", "show", *flags, *packages])
+        except AptError as err:
+            raise AptError(
+                f"not every package of {list(packages)} is in the archive ({err})"
+            ) from None
+        found: dict[str, list[dict[str, str]]] = {}
+        for block in out.strip().split("\n\n"):
+            if block.strip():
+                rec = _parse_stanza(block)
+                found.setdefault(rec.get("Package", ""), []).append(rec)
+        missing = [p for p in packages if p not in found]
+        if missing:
+            raise AptError(f"package(s) {missing} are not in the archive")
+        return found
+
     def candidate(self, package: str, version: str | None = None) -> dict[str, str]:
-        """The archive's record of `package` (its candidate, or `version`): Version, SHA256, ...
+        """The archive's record of `package`: its candidate, or `version` when pinned.
 
         Raises AptError naming the package, and when `version` has left the archive, the
         versions the archive offers instead.
         """
-        try:
-            flags = [] if version else ["--no-all-versions"]
-            out = self._run(["apt-cache", "show", *flags, package])
-        except AptError as err:
-            raise AptError(f"package {package!r} is not in the archive ({err})") from None
-        records = [_parse_stanza(block) for block in out.strip().split("\n\n") if block.strip()]
-        if version is None:
-            return records[0]
-        for rec in records:
-            if rec.get("Version") == version:
-                return rec
-        offered = ", ".join(sorted({r.get("Version", "?") for r in records}))
-        raise AptError(
-            f"{package} {version} (recorded in the manifest) has left the archive; it offers "
-            f"{offered}. Rebuild without --pin to take the current version (the corpus will differ)."
-        )
+        records = self.records([package], all_versions=version is not None)[package]
+        return pick_version(package, records, version)
 
-    def download(self, package: str, version: str | None = None) -> DebInfo:
-        """The .deb of `package` in debs/, downloaded only if not already there and intact."""
-        rec = self.candidate(package, version)
+    def download(
+        self, package: str, version: str | None = None, rec: dict[str, str] | None = None
+    ) -> DebInfo:
+        """The .deb of `package` in debs/, downloaded only if not already there and intact.
+
+        `rec` is the archive's record when the caller looked it up already (see `records`).
+        """
+        rec = rec or self.candidate(package, version)
         ver, want_sha = rec["Version"], rec["SHA256"]
         path = self.debs / Path(rec["Filename"]).name
         if path.exists() and sha256_file(path) == want_sha:
             return DebInfo(package, ver, want_sha, path)
         logger.info("downloading %s %s", package, ver)
         self._run(["apt-get", "download", f"{package}={ver}"], cwd=self.debs)
+        # apt-get names the file after the version with its epoch URL-encoded ("4%3a7.4"),
+        # the pool does not ("7.4"); keep the pool's name so the cache check above finds it.
+        fetched = self.debs / f"{package}_{ver.replace(':', '%3a')}_{rec['Architecture']}.deb"
+        if fetched.exists() and fetched != path:
+            fetched.replace(path)
         got = sha256_file(path) if path.exists() else "missing"
         if got != want_sha:
             raise AptError(f"{package} {ver}: sha256 {got} does not match the archive's {want_sha}")
         return DebInfo(package, ver, want_sha, path)
 
-    def download_all(
-        self, packages: Iterable[str], pins: Mapping[str, str] | None = None
-    ) -> dict[str, DebInfo]:
-        pins = pins or {}
-        return {pkg: self.download(pkg, pins.get(pkg)) for pkg in packages}
+    def lookup(self, packages: Sequence[str], pins: Mapping[str, str]) -> dict[str, dict[str, str]]:
+        """The record to download for each package: its candidate, or its pinned version."""
+        found = self.records(packages, all_versions=bool(pins))
+        if not pins:
+            return {pkg: found[pkg][0] for pkg in packages}
+        current = self.records(packages, all_versions=False)
+        return {
+            pkg: pick_version(pkg, found[pkg], pins[pkg]) if pkg in pins else current[pkg][0]
+            for pkg in packages
+        }
+
+
+def pick_version(
+    package: str, records: list[dict[str, str]], version: str | None
+) -> dict[str, str]:
+    """The record of `version` (or the first, the candidate); a version gone is named clearly."""
+    if version is None:
+        return records[0]
+    for rec in records:
+        if rec.get("Version") == version:
+            return rec
+    offered = ", ".join(sorted({r.get("Version", "?") for r in records}))
+    raise AptError(
+        f"{package} {version} (recorded in the manifest) has left the archive; it offers "
+        f"{offered}. Rebuild without --pin to take the current version "
+        "(the corpus will differ)."
+    )
 
 
 def _parse_stanza(block: str) -> dict[str, str]:

@@ -69,10 +69,11 @@ def fetch_packages(
 ) -> tuple[dict[str, DebInfo], dict[str, Path]]:
     """Download (cached) and extract every package of the recipe."""
     names = [pkg for src in sources for pkg in src.packages]
+    records = apt.lookup(names, pins)
     debs: dict[str, DebInfo] = {}
     trees: dict[str, Path] = {}
     for pkg in progress(names, desc="packages", unit="pkg"):
-        debs[pkg] = apt.download(pkg, pins.get(pkg))
+        debs[pkg] = apt.download(pkg, rec=records[pkg])
         trees[pkg] = extract_deb(debs[pkg], extracted)
     return debs, trees
 
@@ -111,8 +112,9 @@ def build_corpus(
     debs, trees = fetch_packages(apt, sources, before if pin else {}, apt_root / "extracted")
     for pkg, deb in debs.items():
         if pkg in before and before[pkg] != deb.version:
-            logger.warning("%s: version %s replaces %s of the previous build", pkg, deb.version,
-                           before[pkg])
+            logger.warning(
+                "%s: version %s replaces %s of the previous build", pkg, deb.version, before[pkg]
+            )
 
     skipped: Counter[str] = Counter()
     extracted: dict[str, int] = {}
@@ -155,16 +157,18 @@ def make_manifest(
 ) -> dict[str, Any]:
     """Everything a reader needs to trust and reproduce the corpus (splits are added on write)."""
     kept = group_count([*pool, *test_fixed], lambda p: p.corpus)
-    per_split = {name: group_count(pairs, lambda p: p.corpus)
-                 for name, pairs in splits.as_dict().items()}
+    per_split = {
+        name: group_count(pairs, lambda p: p.corpus) for name, pairs in splits.as_dict().items()
+    }
     return {
         "pair": cfg.pair,
         "builder": f"nmt {__version__}",
         "test_parts": per_split["test"],
         "sources": {
             src.name: {
-                "packages": {p: {"version": debs[p].version, "sha256": debs[p].sha256}
-                             for p in src.packages},
+                "packages": {
+                    p: {"version": debs[p].version, "sha256": debs[p].sha256} for p in src.packages
+                },
                 "extracted": extracted.get(src.name, 0),
                 "pairs": kept.get(src.name, 0),
                 "per_split": {name: counts.get(src.name, 0) for name, counts in per_split.items()},

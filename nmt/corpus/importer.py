@@ -53,8 +53,9 @@ def detect_format(paths: Sequence[Path], fmt: str | None = None) -> InputSpec:
         elif paths and paths[0].suffix.lower() in (".jsonl", ".ndjson"):
             fmt = "jsonl"
         else:
+            names = [str(p) for p in paths]
             raise CorpusInputError(
-                f"cannot tell the format of {[str(p) for p in paths]}; pass --format {'|'.join(FORMATS)}"
+                f"cannot tell the format of {names}; pass --format {'|'.join(FORMATS)}"
             )
     want = 2 if fmt == "text" else 1
     if fmt not in FORMATS or len(paths) != want:

@@ -86,7 +86,9 @@ def read_text_pair(
     reader = _Reader(skip_bad, skipped if skipped is not None else Counter())
     for left, right in zip_longest(_lines(source_path), _lines(target_path)):
         if left is None or right is None:
-            longer, shorter = (target_path, source_path) if left is None else (source_path, target_path)
+            longer, shorter = (
+                (target_path, source_path) if left is None else (source_path, target_path)
+            )
             lineno = (right if left is None else left)[0]
             raise CorpusInputError(
                 f"{shorter} ends before {longer}: line {lineno} of {longer} has no counterpart "
@@ -118,8 +120,8 @@ def read_jsonl(
             record = json.loads(_decode(path, lineno, raw))
             if not isinstance(record, dict):
                 raise CorpusInputError(f"{path}:{lineno}: a JSON object is needed")
-            values = [record.get(source_field), record.get(target_field)]
-            for name, value in zip((source_field, target_field), values, strict=True):
+            src, tgt = record.get(source_field), record.get(target_field)
+            for name, value in ((source_field, src), (target_field, tgt)):
                 if not isinstance(value, str):
                     raise CorpusInputError(f"{path}:{lineno}: field {name!r} missing or not text")
         except json.JSONDecodeError as err:
@@ -128,22 +130,21 @@ def read_jsonl(
         except CorpusInputError as err:
             reader.bad("missing-field" if "field" in str(err) else "bad-record", err)
             continue
-        yield RawPair(values[0], values[1], path.name, "")
+        assert isinstance(src, str) and isinstance(tgt, str)  # checked above
+        yield RawPair(src, tgt, path.name, "")
 
 
 def read_hf_dataset(
     path: Path, *, source_field: str = "source", target_field: str = "target"
 ) -> Iterator[RawPair]:
-    """Pairs from a folder written by `save_to_disk` (a Dataset, or every split of a DatasetDict)."""
+    """Pairs from a `save_to_disk` folder (a Dataset, or every split of a DatasetDict)."""
     from datasets import Dataset, DatasetDict, load_from_disk
 
     try:
         loaded = load_from_disk(str(path))
     except (FileNotFoundError, ValueError, OSError) as err:
         raise CorpusInputError(f"{path}: not a saved HF dataset ({err})") from None
-    parts: dict[str, Dataset] = (
-        dict(loaded) if isinstance(loaded, DatasetDict) else {"": loaded}
-    )
+    parts: dict[str, Dataset] = dict(loaded) if isinstance(loaded, DatasetDict) else {"": loaded}
     for split, ds in parts.items():
         missing = [c for c in (source_field, target_field) if c not in ds.column_names]
         if missing:

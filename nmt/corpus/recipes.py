@@ -92,13 +92,15 @@ def recipe(pair: str) -> list[Source]:
         ),
     ]
     if lang == "de":
-        sources.append(Source(
+        sources.append(
+            Source(
                 "ding",
                 ("trans-de-en",),
                 ding.extract,
                 sentence_units=True,
                 test_hashed=True,
-            ))
+            )
+        )
     sources += [
         Source(
             "debian-reference",

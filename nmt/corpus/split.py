@@ -68,7 +68,10 @@ def pick_units(pairs: Sequence[RawPair], cfg: SplitConfig) -> set[str]:
     sizes = Counter(p.split_unit for p in pairs)
     chosen: set[str] = set()
     total = 0
-    for unit in sorted(sizes, key=lambda u: stable_hash(cfg.salt, u)):
+    # A salt of its own: with the test's salt, sentence units (Ding) would meet the lowest
+    # hashes the test part already took, and valid would never get any of them.
+    salt = f"{cfg.salt}/valid"
+    for unit in sorted(sizes, key=lambda u: stable_hash(salt, u)):
         if total >= cfg.valid_size - cfg.valid_tolerance:
             break
         if total + sizes[unit] <= cfg.valid_size + cfg.valid_tolerance:
@@ -89,9 +92,7 @@ def without_sources(
     return kept
 
 
-def filtered(
-    pairs: Iterable[RawPair], cfg: FilterConfig, skipped: Counter[str]
-) -> list[RawPair]:
+def filtered(pairs: Iterable[RawPair], cfg: FilterConfig, skipped: Counter[str]) -> list[RawPair]:
     kept = []
     for pair in pairs:
         reason = filter_reason(pair.source, pair.target, cfg)
@@ -119,7 +120,7 @@ def make_splits(
     """
     out = Splits()
     eligible = [p for p in pool if test_hashed_from(p)]
-    hashed_test, _ = pick_hashed(eligible, split_cfg.test_size, split_cfg.salt)
+    hashed_test, _ = pick_hashed(eligible, split_cfg.test_size, f"{split_cfg.salt}/test")
     hashed_ids = {id(p) for p in hashed_test}
     out.test = dedupe_test([*test_fixed, *hashed_test], out.test_dropped)
     test_keys = {leakage_key(p.source) for p in out.test}
@@ -141,9 +142,7 @@ def make_splits(
     return out
 
 
-def dedupe_pairs(
-    pairs: Iterable[RawPair], skipped: Counter[str]
-) -> list[RawPair]:
+def dedupe_pairs(pairs: Iterable[RawPair], skipped: Counter[str]) -> list[RawPair]:
     """Global dedupe on the (source, target) pair; the first occurrence (recipe order) wins."""
     seen: set[tuple[str, str]] = set()
     kept = []

@@ -12,7 +12,8 @@ import pytest
 from nmt.corpus.apt import AptCache, AptError, DebInfo, _parse_stanza, extract_deb, sha256_file
 
 SHOW = """Package: demo
-Version: 1.2-1
+Version: 1:1.2-1
+Architecture: all
 Filename: pool/main/d/demo/demo_1.2-1_all.deb
 SHA256: {sha}
 Description: a demo
@@ -33,13 +34,13 @@ class FakeApt(AptCache):
         if args[0] == "apt-cache":
             return SHOW.format(sha=sha256_file(self.deb))
         assert cwd is not None
-        shutil.copy(self.deb, cwd / "demo_1.2-1_all.deb")
+        shutil.copy(self.deb, cwd / "demo_1%3a1.2-1_all.deb")  # as apt-get names it
         return ""
 
 
 def test_parse_stanza_ignores_continuation_lines() -> None:
     fields = _parse_stanza(SHOW.format(sha="x"))
-    assert fields["Version"] == "1.2-1" and fields["SHA256"] == "x"
+    assert fields["Version"] == "1:1.2-1" and fields["SHA256"] == "x"
     assert "long text" not in fields
 
 
@@ -49,7 +50,7 @@ def test_second_download_is_served_from_cache(tmp_path: Path) -> None:
     apt = FakeApt(tmp_path / "apt", deb)
     first = apt.download("demo")
     second = apt.download("demo")
-    assert first == second and first.version == "1.2-1"
+    assert first == second and first.version == "1:1.2-1"
     assert sum(c.startswith("apt-get download") for c in apt.calls) == 1
     assert (tmp_path / "apt" / "status").read_text() == ""  # empty dpkg status
 
@@ -58,7 +59,7 @@ def test_a_pinned_version_that_left_the_archive_is_named(tmp_path: Path) -> None
     deb = tmp_path / "src.deb"
     deb.write_bytes(b"x")
     apt = FakeApt(tmp_path / "apt", deb)
-    with pytest.raises(AptError, match=r"demo 1\.0-1 .*has left the archive; it offers 1\.2-1"):
+    with pytest.raises(AptError, match=r"demo 1\.0-1 .*has left the archive; it offers 1:1\.2-1"):
         apt.download("demo", "1.0-1")
 
 

@@ -18,8 +18,11 @@ from nmt.corpus.types import RawPair, SourceContext
 def _catalog(ctx: SourceContext) -> Iterator[RawPair]:
     for doc in range(40):
         for i in range(12):
-            yield RawPair(f"Open file {i} in folder {doc}.", f"Datei {i} in Ordner {doc} öffnen.",
-                          f"pkg-a/dom{doc}")
+            yield RawPair(
+                f"Open file {i} in folder {doc}.",
+                f"Datei {i} in Ordner {doc} öffnen.",
+                f"pkg-a/dom{doc}",
+            )
     yield RawPair("Same", "Same", "pkg-a/x")  # untranslated
     yield RawPair("   ", "leer", "pkg-a/x")  # empty after normalisation
     yield RawPair("Open file 1 in folder 1.", "Datei 1 in Ordner 1 öffnen.", "pkg-a/dup")
@@ -44,8 +47,14 @@ class FakeApt:
     def update(self, *, force: bool = False) -> None:
         pass
 
-    def download(self, package: str, version: str | None = None) -> DebInfo:
-        return DebInfo(package, version or "1.0", "ab" * 32, Path(f"{package}.deb"))
+    def lookup(self, packages: list[str], pins: dict[str, str]) -> dict[str, dict[str, str]]:
+        return {pkg: {"Version": pins.get(pkg, "1.0")} for pkg in packages}
+
+    def download(
+        self, package: str, version: str | None = None, rec: dict[str, str] | None = None
+    ) -> DebInfo:
+        assert rec is not None
+        return DebInfo(package, rec["Version"], "ab" * 32, Path(f"{package}.deb"))
 
 
 def _fake_extract(deb: DebInfo, dest_root: Path) -> Path:
@@ -79,7 +88,7 @@ def test_build_writes_manifest_counts_and_is_reproducible(tmp_path: Path) -> Non
     assert manifest["sources"]["catalogs"]["extracted"] == 483
     assert manifest["skipped"]["catalogs/untranslated"] == 1
     assert manifest["skipped"]["catalogs/empty"] == 1
-    assert manifest["skipped"]["catalogs/broken-file"] == 1
+    assert manifest["skipped"]["catalog/broken-file"] == 1
     assert manifest["skipped"]["duplicate"] == 1
     assert manifest["skipped"]["test-overlap"] == 1  # "Open file 3 in folder 7." left train
     counts = {k: v["count"] for k, v in manifest["splits"].items()}
@@ -113,5 +122,3 @@ def test_recipes_cover_both_pairs() -> None:
     assert de["gnome-user-docs"].test_only
     with pytest.raises(ValueError, match="unsupported pair"):
         recipe("de-en")
-
-

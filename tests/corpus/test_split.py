@@ -12,7 +12,14 @@ def _pool() -> list[RawPair]:
     pairs = []
     for doc in range(60):
         for i in range(10):
-            pairs.append(RawPair(f"Sentence {i} of doc {doc}.", f"Satz {i} von Dok {doc}.", f"pkg/d{doc}", corpus="gettext"))
+            pairs.append(
+                RawPair(
+                    f"Sentence {i} of doc {doc}.",
+                    f"Satz {i} von Dok {doc}.",
+                    f"pkg/d{doc}",
+                    corpus="gettext",
+                )
+            )
     for i in range(300):
         src = f"Ding example number {i} here."
         pairs.append(RawPair(src, f"Ding Beispiel Nummer {i} hier.", "trans-de-en", src, "ding"))
@@ -40,6 +47,8 @@ def test_splits_have_no_leakage_and_test_is_untouched_by_filters() -> None:
     assert out.skipped["test-overlap"] == 1  # the bait, case-insensitively
     assert out.skipped["filter/too-long"] == 1
     assert 90 <= len(out.valid) <= 110
+    # sentence units (Ding) reach valid too: test and valid hash with different salts
+    assert any(p.corpus == "ding" for p in out.valid)
     # valid is made of whole units: every doc in valid has all of its 10 sentences there
     docs = Counter(p.origin for p in out.valid if p.corpus == "gettext")
     assert set(docs.values()) <= {10}
