@@ -11,12 +11,14 @@ CONFIG ?= configs/en-de.yaml
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-serve data lint format test test-fast clean-venv
+.PHONY: help setup setup-serve data train bench-train lint format test clean-venv
 
 help:
 	@echo "make setup        full environment (.venv, torch==2.13.0 CPU first, then all extras)"
 	@echo "make setup-serve  serving-only environment (no torch)"
 	@echo "make data         build the Debian en-de corpus into \$$NMT_HOME/data/$(PAIR)"
+	@echo "make train        train configs/en-de.yaml (CONFIG=..., ARGS='trainer.max_time=00:00:30:00')"
+	@echo "make bench-train  training speed (target tokens/s), fp32 and bf16"
 	@echo "make lint         ruff check + ruff format --check + mypy on nmt/"
 	@echo "make test         lint, then the test suite"
 
@@ -40,6 +42,12 @@ setup-serve: $(VENV)/.setup-serve
 
 data: setup
 	$(BIN)/nmt data build --pair $(PAIR) --out $(DATA) $(ARGS)
+
+train: setup
+	$(BIN)/nmt train --config $(CONFIG) $(ARGS)
+
+bench-train: setup
+	$(BIN)/python bench/train_speed.py --config $(CONFIG) $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check nmt training serving tests bench

@@ -58,6 +58,39 @@ def _data_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from nmt.config import TrainConfig, load_yaml
+
+    overrides = list(args.overrides)
+    if args.name:
+        overrides.append(f"name={args.name}")
+    cfg = load_yaml(TrainConfig, args.config, overrides)
+    from training.train import train  # Lightning and torch only for this subcommand
+
+    run_dir = train(cfg, run_dir=args.run_dir, corpus=args.data)
+    sys.stdout.write(f"{run_dir}\n")
+    return 0
+
+
+def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    train = sub.add_parser(
+        "train",
+        help="train (or resume) a model with PyTorch Lightning",
+        description="Train a run in $NMT_HOME/runs/<name>/; re-running resumes from last.ckpt.",
+    )
+    train.add_argument("--config", type=Path, default=Path("configs/en-de.yaml"))
+    train.add_argument("--name", help="run name (default: the config's name)")
+    train.add_argument("--data", type=Path, help="corpus folder (default $NMT_HOME/data/PAIR)")
+    train.add_argument("--run-dir", type=Path, help="run folder (default $NMT_HOME/runs/NAME)")
+    train.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="config overrides, e.g. trainer.max_time=00:00:30:00 optim.lr=0.001",
+    )
+    train.set_defaults(handler=_train)
+
+
 def _print_summary(out: Path, manifest: dict[str, object]) -> None:
     """The result for the user, on stdout: where it is and the counts."""
     summary = {
@@ -116,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_data(sub)
+    _add_train(sub)
     return parser
 
 

@@ -176,6 +176,11 @@ class DecodingConfig:
     max_length_extra: int = 10
     max_length: int | None = None  # absolute cap on output tokens (EOS excluded)
     min_length: int = 0  # EOS is suppressed before this many output tokens
+    # Beam stop rule. `finished`: a sentence stops once beam_size of its hypotheses ended (the
+    # standard rule; beam 1 is exactly greedy). `exact`: only when no live beam can still beat
+    # the n-best kept, i.e. the result of searching to the length cap (slower, avg/gnmt only
+    # differ). Both also stop at the cap.
+    stop: typing.Literal["finished", "exact"] = "finished"
 
     def __post_init__(self) -> None:
         if self.beam_size < 1:
@@ -191,20 +196,21 @@ class DecodingConfig:
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ModelConfig:
     """The seq2seq shape. Defaults are the reference model of shared/performance.md:
-    embeddings 256, Bi-LSTM encoder 2 x 256, one LSTM decoder layer of 512 with Luong (general)
-    attention and input feeding, joint vocabulary 8,000 with one shared embedding."""
+    embeddings 256, a one-layer Bi-LSTM encoder (2 directions x 256), one LSTM decoder layer of
+    512 with Luong (general) attention and input feeding, joint vocabulary 8,000 with one shared
+    embedding: 11,142,464 parameters (13,190,464 with separate embeddings)."""
 
     vocab_size: int = 8000
     emb_dim: int = 256
     enc_hidden: int = 256  # per direction
-    enc_layers: int = 2
+    enc_layers: int = 1
     dec_hidden: int = 512
     dec_layers: int = 1
     cell: typing.Literal["lstm", "gru"] = "lstm"
     attention: typing.Literal["luong_general", "luong_dot", "bahdanau"] = "luong_general"
     input_feeding: bool = True
     share_embeddings: bool = True  # one embedding for source and target (joint vocabulary)
-    tie_output: bool = False  # output projection shares the target embedding (needs emb == out)
+    tie_output: bool = False  # output projection shares the target embedding (via dec -> emb)
     bridge: typing.Literal["linear", "zero"] = "linear"  # encoder final state -> decoder init
     dropout: float = 0.3  # between layers and on the attentional output
     emb_dropout: float = 0.2  # on embeddings, one mask across time steps
@@ -217,3 +223,77 @@ class ModelConfig:
                 raise ValueError(f"{name} must be in [0, 1)")
         if self.attention == "luong_dot" and self.dec_hidden != 2 * self.enc_hidden:
             raise ValueError("luong_dot attention needs dec_hidden == 2 * enc_hidden")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TokenizerConfig:
+    """The joint SentencePiece model, trained on the train split (masked) and kept with the run.
+    Its vocabulary size is `model.vocab_size` (one number, so the two cannot disagree)."""
+
+    model_type: typing.Literal["unigram", "bpe"] = "unigram"
+    input_sentence_size: int = 1_000_000  # a seeded sample of this many sentences at most
+    max_tokens: int = 100  # train/valid pairs longer than this on either side are left out
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class BatchConfig:
+    """Length-bucketed batches under a token budget (padding is pure waste on a CPU)."""
+
+    max_tokens: int = 3000  # per batch: rows x longest (source or target) length, padding counted
+    max_sentences: int = 128
+    bucket_width: int = 2  # pairs whose lengths fall in the same width-2 bucket batch together
+    eval_batch_size: int = 64
+    num_workers: int = 0  # batches are pre-tokenized; workers only add process overhead here
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OptimConfig:
+    lr: float = 2e-3
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.98)
+    label_smoothing: float = 0.1
+    grad_clip: float = 1.0  # max global gradient norm
+    warmup_steps: int = 500  # linear warmup, then the schedule below
+    schedule: typing.Literal["inverse_sqrt", "plateau", "constant"] = "inverse_sqrt"
+    plateau_factor: float = 0.5  # `plateau`: lr *= factor when valid BLEU stalls ...
+    plateau_patience: int = 2  # ... for this many validations
+    min_lr: float = 1e-5
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainerConfig:
+    """What Lightning's Trainer gets, plus our checkpoint and validation policy."""
+
+    max_time: str | None = "00:01:35:00"  # DD:HH:MM:SS; the run stops cleanly at this time
+    max_steps: int = -1
+    max_epochs: int = 50
+    val_check_interval: int = 1000  # optimizer steps between validations
+    val_max_sentences: int = 1000  # valid sentences decoded for BLEU (loss uses all)
+    precision: typing.Literal["32", "bf16-mixed"] = "32"
+    accelerator: str = "cpu"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"  # e.g. "ddp" (gloo on CPU) with devices: 2
+    threads: int = 0  # torch intra-op threads; 0 = the machine's cores / devices
+    seed: int = 1234
+    checkpoint_every_minutes: float = 5.0  # `last.ckpt` at least this often: a crash loses less
+    early_stopping_patience: int = 5  # validations without a better valid BLEU
+    log_every_n_steps: int = 50
+    progress_bar: bool = True
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TrainConfig:
+    """One training run: `runs/<name>/` under NMT_HOME holds everything it writes."""
+
+    name: str = "en-de"
+    data: Path | None = None  # corpus folder; default $NMT_HOME/data/<pair>
+    pair: str = "en-de"
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    tokenizer: TokenizerConfig = dataclasses.field(default_factory=TokenizerConfig)
+    batch: BatchConfig = dataclasses.field(default_factory=BatchConfig)
+    optim: OptimConfig = dataclasses.field(default_factory=OptimConfig)
+    trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+    decoding: DecodingConfig = dataclasses.field(
+        default_factory=lambda: DecodingConfig(mode="greedy")
+    )  # for validation BLEU

@@ -1,0 +1,120 @@
+"""Attentional RNN decoder with input feeding (Luong et al. 2015).
+
+Shapes: B batch, T target steps, S source length, E embedding size, M memory size
+(2 * encoder hidden), L decoder layers, H decoder hidden.
+
+One step: x_t = [e_t; a_{t-1}] (input feeding; just e_t without it), h_t = RNN(x_t, h_{t-1}),
+(c_t, w_t) = attention(h_t, memory), a_t = dropout(tanh(W_c [h_t; c_t] + b)). The module keeps no
+state between calls: the caller passes it in and gets it back, so one step exports cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Literal
+
+import torch
+import torch.nn.functional as F  # noqa: N812 (the conventional name)
+from torch import Tensor, nn
+
+from nmt.model.attention import Attention
+from nmt.model.cells import StackedCell
+
+logger = logging.getLogger(__name__)
+
+
+class Decoder(nn.Module):
+    """Stacked RNN cells + attention + attentional layer; the vocabulary projection lives in
+    `output`. Both paths below step the same `StackedCell`, so they compute the same function."""
+
+    def __init__(
+        self,
+        *,
+        cell: Literal["lstm", "gru"],
+        emb_dim: int,
+        memory_size: int,
+        hidden: int,
+        layers: int,
+        dropout: float,
+        input_feeding: bool,
+        attention: Attention,
+    ) -> None:
+        super().__init__()
+        in_size = emb_dim + (hidden if input_feeding else 0)
+        self.rnn = StackedCell(
+            cell=cell, input_size=in_size, hidden=hidden, layers=layers, dropout=dropout
+        )
+        self.attention = attention
+        self.combine = nn.Linear(hidden + memory_size, hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.is_lstm = cell == "lstm"
+        self.input_feeding = input_feeding
+        self.emb_dim = emb_dim
+        self.hidden = hidden
+
+    def attentional(
+        self, out: Tensor, memory: Tensor, memory_proj: Tensor, src_mask: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """RNN outputs [B, T, H] -> (attentional vectors [B, T, H], weights [B, T, S])."""
+        context, weights = self.attention(out, memory, memory_proj, src_mask)
+        combined: Tensor = self.combine(torch.cat([out, context], dim=-1))
+        vec: Tensor = self.dropout(torch.tanh(combined))
+        return vec, weights
+
+    def _unstack(self, state: Mapping[str, Tensor]) -> tuple[list[Tensor], list[Tensor] | None]:
+        # The state is batch-first [B, L, H]; the cells take one [B, H] tensor per layer.
+        h = list(state["h"].unbind(1))
+        c = list(state["c"].unbind(1)) if self.is_lstm else None
+        return h, c
+
+    def step(
+        self, emb: Tensor, state: Mapping[str, Tensor]
+    ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+        """One step. emb [B, E]; state holds memory, memory_proj, src_mask, h, c (LSTM) and
+        feed (input feeding).
+
+        Returns (attentional vector [B, H], attention weights [B, S], the recurrent part of the
+        new state: h [B, L, H], c [B, L, H] for an LSTM, feed [B, H] with input feeding).
+        """
+        h, c = self._unstack(state)
+        x = torch.cat([emb, state["feed"]], dim=-1) if self.input_feeding else emb
+        h, c = self.rnn(self.rnn.project_input(x), h, c)
+        vec, weights = self.attentional(
+            h[-1].unsqueeze(1), state["memory"], state["memory_proj"], state["src_mask"]
+        )
+        vec_t = vec.squeeze(1)
+        new: dict[str, Tensor] = {"h": torch.stack(h, dim=1)}
+        if c is not None:
+            new["c"] = torch.stack(c, dim=1)
+        if self.input_feeding:
+            new["feed"] = vec_t
+        return vec_t, weights.squeeze(1), new
+
+    def teacher_forced(self, emb: Tensor, state: Mapping[str, Tensor]) -> tuple[Tensor, Tensor]:
+        """All target steps. emb [B, T, E] (the embedded target input) ->
+        (attentional vectors [B, T, H], attention weights [B, T, S]).
+
+        Without input feeding nothing flows from step t's output to step t+1's input, so the
+        RNN runs over all T in one fused call and the attention scores all T outputs at once.
+        With it, step t needs a_{t-1}: the embedding part of layer 0's input projection is one
+        matrix product over all T steps, and the loop does only what depends on a_{t-1}.
+        """
+        h, c = self._unstack(state)
+        memory, memory_proj, src_mask = state["memory"], state["memory_proj"], state["src_mask"]
+        if not self.input_feeding:
+            out = self.rnn.run_sequence(emb, h, c)
+            return self.attentional(out, memory, memory_proj, src_mask)
+        w_ih, _, b_ih, _ = self.rnn.weights(0)
+        emb_gates = F.linear(emb, w_ih[:, : self.emb_dim], b_ih)  # [B, T, G*H]
+        w_feed = w_ih[:, self.emb_dim :].t()  # [H, G*H], a view: no weight copy
+        feed = state["feed"]
+        vecs: list[Tensor] = []
+        weights: list[Tensor] = []
+        for t in range(emb.size(1)):
+            h, c = self.rnn(torch.addmm(emb_gates[:, t], feed, w_feed), h, c)
+            vec, w = self.attentional(h[-1].unsqueeze(1), memory, memory_proj, src_mask)
+            feed = vec.squeeze(1)
+            vecs.append(vec)
+            weights.append(w)
+        return torch.cat(vecs, dim=1), torch.cat(weights, dim=1)

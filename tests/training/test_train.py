@@ -1,0 +1,125 @@
+"""Training end to end on the tiny config and a generated corpus: run files, validation BLEU,
+resume from the saved global step and optimizer state, config errors. Bounded by steps."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from nmt.cli import main
+from tests.synthetic import write_corpus_tsv
+
+TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    tsv = write_corpus_tsv(root / "syn.tsv", 20000)
+    data_cfg = root / "data.yaml"
+    data_cfg.write_text("split:\n  test_size: 100\n  valid_size: 100\n  valid_tolerance: 10\n")
+    out = root / "corpus"
+    assert main(["data", "import", str(tsv), "--out", str(out), "--config", str(data_cfg)]) == 0
+    return out
+
+
+def _train(corpus: Path, run: Path, *overrides: str) -> int:
+    args = ["train", "--config", str(TINY), "--data", str(corpus), "--run-dir", str(run)]
+    return main([*args, *overrides])
+
+
+def _ckpt(path: Path) -> dict[str, object]:
+    ckpt: dict[str, object] = torch.load(path, map_location="cpu", weights_only=False)
+    return ckpt
+
+
+def test_train_writes_the_run_and_resumes(corpus: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert _train(corpus, run, "trainer.max_steps=40", "trainer.val_check_interval=20") == 0
+    for name in ("config.yaml", "spm.model", "best.ckpt", "last.ckpt", "metrics.csv"):
+        assert (run / name).exists(), name
+    rows = list(csv.DictReader((run / "metrics.csv").open()))
+    assert [int(r["step"]) for r in rows] == [20, 40]
+    assert all(0.0 <= float(r["val_bleu"]) <= 100.0 for r in rows)
+    assert float(rows[-1]["val_loss"]) < float(rows[0]["val_loss"])  # it learns
+    first = _ckpt(run / "last.ckpt")
+    assert first["global_step"] == 40
+
+    # A restart with a larger budget resumes: step and Adam's own step counter continue.
+    assert _train(corpus, run, "trainer.max_steps=60", "trainer.val_check_interval=20") == 0
+    resumed = _ckpt(run / "last.ckpt")
+    assert resumed["global_step"] == 60
+    adam = resumed["optimizer_states"][0]["state"][0]  # type: ignore[index]
+    assert int(adam["step"]) == 60  # restored at 40, not restarted at 0
+    steps = [int(r["step"]) for r in csv.DictReader((run / "metrics.csv").open())]
+    assert steps == [20, 40, 60]  # metrics.csv appended across the resume
+
+
+def test_resume_refuses_a_changed_model(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "run"
+    assert _train(corpus, run, "trainer.max_steps=2", "trainer.val_check_interval=2") == 0
+    capsys.readouterr()
+    assert _train(corpus, run, "model.emb_dim=48") == 2
+    assert "different model" in capsys.readouterr().err
+
+
+def test_unknown_config_key_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["train", "--config", str(TINY), "trainer.max_stepz=3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "trainer.max_stepz" in err[0]
+
+
+def test_missing_corpus_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--config", str(TINY), "--data", str(tmp_path / "none")]) == 2
+    assert "make data" in capsys.readouterr().err
+
+
+def test_hparams_in_checkpoint_rebuild_the_config(corpus: Path, tmp_path: Path) -> None:
+    from nmt.config import TrainConfig, from_dict
+
+    run = tmp_path / "run"
+    assert _train(corpus, run, "trainer.max_steps=2", "trainer.val_check_interval=2") == 0
+    hparams = _ckpt(run / "last.ckpt")["hyper_parameters"]
+    cfg = from_dict(TrainConfig, hparams["config"])  # type: ignore[index]
+    assert cfg.model.vocab_size == 400
+    assert json.dumps(hparams)  # plain data, no objects
+
+
+def test_two_process_ddp_on_cpu(corpus: Path, tmp_path: Path) -> None:
+    """strategy=ddp, devices=2: Lightning's launcher re-runs the command line, so it runs as
+    its own process (inside pytest it would re-run pytest)."""
+    import os
+    import subprocess
+    import sys
+
+    run = tmp_path / "ddp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "nmt.cli",
+        "train",
+        "--config",
+        str(TINY),
+        "--data",
+        str(corpus),
+        "--run-dir",
+        str(run),
+        "trainer.strategy=ddp",
+        "trainer.devices=2",
+        "trainer.max_steps=10",
+        "trainer.val_check_interval=10",
+    ]
+    env = {**os.environ, "PL_DISABLE_FORK": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Starting with 2 processes" in proc.stderr + proc.stdout
+    assert _ckpt(run / "last.ckpt")["global_step"] == 10
+    assert [r["step"] for r in csv.DictReader((run / "metrics.csv").open())] == ["10"]

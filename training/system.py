@@ -1,0 +1,159 @@
+"""The LightningModule: loss, optimisation, validation loss / perplexity / BLEU.
+
+Validation BLEU is computed the way users will see translations: the shared `Translator`
+(protect -> SentencePiece -> NumPy greedy search over the PyTorch step backend -> restore), on
+the raw valid references, with sacreBLEU's default settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Any
+
+import pytorch_lightning as pl
+import sacrebleu
+import torch
+from torch import Tensor
+
+from nmt.config import OptimConfig, TrainConfig, from_dict, to_dict
+from nmt.model.seq2seq import Seq2Seq
+from nmt.search.torch_backend import TorchStepModel
+from nmt.tokenizer import PAD_ID, Tokenizer
+from nmt.translator import Translator
+
+logger = logging.getLogger(__name__)
+
+
+def smoothed_nll(log_probs: Tensor, target: Tensor, eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    """Label-smoothed NLL, summed over non-PAD targets.
+
+    log_probs [B, T, V], target int64 [B, T]. Returns (smoothed loss sum, plain NLL sum,
+    number of target tokens). Smoothing spreads `eps` uniformly over the vocabulary; computed
+    from the log-probs directly (no second softmax over V). PAD positions are masked by a
+    multiply, not by boolean indexing, whose backward scatters into a [B, T, V] zero tensor.
+    """
+    mask = target.ne(PAD_ID).to(log_probs.dtype)
+    nll = -log_probs.gather(2, target.unsqueeze(2)).squeeze(2)  # [B, T]
+    loss = (1.0 - eps) * nll - eps * log_probs.mean(dim=2) if eps else nll
+    return (loss * mask).sum(), (nll * mask).sum(), mask.sum().to(torch.long)
+
+
+class LrSchedule:
+    """Learning-rate factor per step: linear warmup, then inverse-sqrt decay or constant, times
+    a plateau scale that `observe` lowers when valid BLEU stalls (`schedule: plateau`).
+
+    One callable object for LambdaLR: its attributes are saved in LambdaLR's state dict, so the
+    plateau scale survives a resume.
+    """
+
+    def __init__(self, cfg: OptimConfig) -> None:
+        self.warmup = max(1, cfg.warmup_steps)
+        self.kind = cfg.schedule
+        self.floor = cfg.min_lr / cfg.lr
+        self.factor = cfg.plateau_factor
+        self.patience = cfg.plateau_patience
+        self.scale = 1.0
+        self.best = -math.inf
+        self.bad = 0
+
+    def __call__(self, step: int) -> float:
+        s = step + 1
+        if s < self.warmup:
+            return s / self.warmup
+        decay = math.sqrt(self.warmup / s) if self.kind == "inverse_sqrt" else 1.0
+        return max(decay * self.scale, self.floor)
+
+    def observe(self, metric: float) -> None:
+        """A validation result: under `plateau`, scale down after `patience` stalls."""
+        if self.kind != "plateau":
+            return
+        if metric > self.best:
+            self.best, self.bad = metric, 0
+        else:
+            self.bad += 1
+            if self.bad > self.patience:
+                self.scale *= self.factor
+                self.bad = 0
+                logger.info("valid BLEU stalled: learning-rate scale now %.3g", self.scale)
+
+
+class TranslationSystem(pl.LightningModule):
+    """Seq2Seq training with label smoothing, AdamW, warmup, and validation BLEU."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        super().__init__()
+        self.save_hyperparameters()  # the checkpoint carries the whole run config
+        self.cfg: TrainConfig = from_dict(TrainConfig, config)
+        self.model = Seq2Seq(self.cfg.model)
+        self.tokenizer: Tokenizer | None = None  # set by the train entry before fit
+        self.valid_texts: list[tuple[str, str]] = []
+        self._val_sums = torch.zeros(2, dtype=torch.float64)
+        self._tick = time.perf_counter()
+
+    @classmethod
+    def from_config(cls, cfg: TrainConfig) -> TranslationSystem:
+        return cls(to_dict(cfg))
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        log_probs = self.model(batch["src"], batch["src_lengths"], batch["tgt_in"])
+        loss_sum, nll_sum, ntok = smoothed_nll(
+            log_probs, batch["tgt_out"], self.cfg.optim.label_smoothing
+        )
+        loss = loss_sum / ntok.clamp(min=1)
+        now = time.perf_counter()
+        tok_s = float(ntok) / max(now - self._tick, 1e-6)
+        self._tick = now
+        self.log("train_loss", loss, prog_bar=True, batch_size=int(ntok))
+        self.log("train_nll", nll_sum / ntok.clamp(min=1), batch_size=int(ntok))
+        self.log("tgt_tok_s", tok_s, prog_bar=True, batch_size=1)
+        return loss
+
+    def on_validation_epoch_start(self) -> None:
+        self._val_sums = torch.zeros(2, dtype=torch.float64)
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        log_probs = self.model(batch["src"], batch["src_lengths"], batch["tgt_in"])
+        _, nll_sum, ntok = smoothed_nll(log_probs, batch["tgt_out"], 0.0)
+        self._val_sums += torch.tensor([float(nll_sum), float(ntok)], dtype=torch.float64)
+
+    def on_validation_epoch_end(self) -> None:
+        # The valid loader is not sharded: every rank scores all of it, so no gather is needed
+        # and every rank logs the same numbers (what EarlyStopping and checkpoints compare).
+        sums = self._val_sums
+        val_loss = float(sums[0] / sums[1].clamp(min=1))
+        self.log("val_loss", val_loss, sync_dist=False)
+        self.log("val_ppl", math.exp(min(val_loss, 50.0)), sync_dist=False)
+        bleu = self.valid_bleu()
+        self.log("val_bleu", bleu, prog_bar=True, sync_dist=False)
+        if not self.trainer.sanity_checking:
+            self.lr_schedule().observe(bleu)
+
+    def lr_schedule(self) -> LrSchedule:
+        """The schedule object LambdaLR holds (after a resume, the one with restored state)."""
+        sched = self.lr_schedulers()
+        assert isinstance(sched, torch.optim.lr_scheduler.LambdaLR)
+        schedule = sched.lr_lambdas[0]
+        assert isinstance(schedule, LrSchedule)
+        return schedule
+
+    def valid_bleu(self) -> float:
+        """sacreBLEU of greedy translations of `valid_texts` (every rank computes the same)."""
+        if not self.valid_texts or self.tokenizer is None:
+            return 0.0
+        was_training = self.model.training
+        self.model.eval()
+        translator = Translator(TorchStepModel(self.model), self.tokenizer, batch_size=64)
+        sources = [s for s, _ in self.valid_texts]
+        hyps = [t.text for t in translator.translate(sources, self.cfg.decoding)]
+        self.model.train(was_training)
+        return float(sacrebleu.corpus_bleu(hyps, [[r for _, r in self.valid_texts]]).score)
+
+    def configure_optimizers(self) -> Any:
+        o = self.cfg.optim
+        opt = torch.optim.AdamW(
+            self.parameters(), lr=o.lr, betas=o.betas, weight_decay=o.weight_decay
+        )
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, LrSchedule(o))
+        return [opt], [{"scheduler": sched, "interval": "step"}]
