@@ -40,6 +40,27 @@ def smoothed_nll(log_probs: Tensor, target: Tensor, eps: float) -> tuple[Tensor,
     return (loss * mask).sum(), (nll * mask).sum(), mask.sum().to(torch.long)
 
 
+class Throughput:
+    """Real target tokens per second of training batches (forward, backward and optimizer step;
+    validation and checkpoint time excluded), averaged over windows of at least `window` s."""
+
+    def __init__(self, window: float = 10.0) -> None:
+        self.window = window
+        self.tokens = 0
+        self.busy = 0.0
+        self.rate = 0.0
+        self._started = 0.0
+
+    def start(self) -> None:
+        self._started = time.perf_counter()
+
+    def stop(self) -> None:
+        self.busy += time.perf_counter() - self._started
+        if self.busy >= self.window:
+            self.rate = self.tokens / self.busy
+            self.tokens, self.busy = 0, 0.0
+
+
 class LrSchedule:
     """Learning-rate factor per step: linear warmup, then inverse-sqrt decay or constant, times
     a plateau scale that `observe` lowers when valid BLEU stalls (`schedule: plateau`).
@@ -90,7 +111,7 @@ class TranslationSystem(pl.LightningModule):
         self.tokenizer: Tokenizer | None = None  # set by the train entry before fit
         self.valid_texts: list[tuple[str, str]] = []
         self._val_sums = torch.zeros(2, dtype=torch.float64)
-        self._tick = time.perf_counter()
+        self._speed = Throughput()
 
     @classmethod
     def from_config(cls, cfg: TrainConfig) -> TranslationSystem:
@@ -102,13 +123,17 @@ class TranslationSystem(pl.LightningModule):
             log_probs, batch["tgt_out"], self.cfg.optim.label_smoothing
         )
         loss = loss_sum / ntok.clamp(min=1)
-        now = time.perf_counter()
-        tok_s = float(ntok) / max(now - self._tick, 1e-6)
-        self._tick = now
+        self._speed.tokens += int(ntok)
         self.log("train_loss", loss, prog_bar=True, batch_size=int(ntok))
         self.log("train_nll", nll_sum / ntok.clamp(min=1), batch_size=int(ntok))
-        self.log("tgt_tok_s", tok_s, prog_bar=True, batch_size=1)
+        self.log("tgt_tok_s", self._speed.rate, prog_bar=True, batch_size=1)
         return loss
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        self._speed.start()
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self._speed.stop()
 
     def on_validation_epoch_start(self) -> None:
         self._val_sums = torch.zeros(2, dtype=torch.float64)
