@@ -11,7 +11,7 @@ CONFIG ?= configs/en-de.yaml
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-serve data train bench-train lint format test clean-venv
+.PHONY: help setup setup-serve data train bench-train export lint format test clean-venv
 
 help:
 	@echo "make setup        full environment (.venv, torch==2.13.0 CPU first, then all extras)"
@@ -48,6 +48,12 @@ train: setup
 
 bench-train: setup
 	$(BIN)/python bench/train_speed.py --config $(CONFIG) $(ARGS)
+
+# ONNX graphs of a run (fp32 + int8) with the parity check; writes only to OUT.
+RUN ?= $(NMT_HOME)/runs/en-de
+export: setup
+	@test -n "$(OUT)" || { echo "make export RUN=run-folder OUT=output-folder"; exit 2; }
+	$(BIN)/python -m nmt.export $(RUN) $(OUT) $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check nmt training serving tests bench

@@ -8,11 +8,16 @@ missing package) is one line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import itertools
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn, TextIO
 
 from nmt import __version__
 from nmt.paths import apt_dir, data_dir
@@ -91,6 +96,68 @@ def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     train.set_defaults(handler=_train)
 
 
+CHUNK_LINES = 256  # stdin lines translated together (one line at a time from a terminal)
+
+
+def _translate(args: argparse.Namespace) -> int:
+    """stdin -> stdout, one translation per line, in chunks: a long input is never held whole
+    and each chunk is flushed as soon as it is translated."""
+    from nmt.config import ConfigError
+    from nmt.translator import Translator
+
+    for option, value in (("--beam", args.beam), ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise ConfigError(f"{option} must be >= 1, got {value}")
+    if args.threads is not None and args.threads < 1:
+        raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+    translator = Translator.load(args.bundle, threads=args.threads, batch_size=args.batch_size)
+    decoding = translator.decoding_config(beam_size=args.beam)
+    stdin, stdout = _utf8_stdin(), _utf8(sys.stdout)
+    chunk = 1 if stdin.isatty() else CHUNK_LINES
+    try:
+        while lines := list(itertools.islice(stdin, chunk)):
+            # Line ends are kept apart so that CRLF input gives CRLF output.
+            texts = [line.rstrip("\r\n") for line in lines]
+            ends = ["\r\n" if line.endswith("\r\n") else "\n" for line in lines]
+            results = translator.translate(texts, decoding, return_alignment=False)
+            stdout.write("".join(r.text + end for r, end in zip(results, ends, strict=True)))
+            stdout.flush()
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as filters do
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+    return 0
+
+
+def _utf8_stdin() -> TextIO:
+    """stdin as UTF-8 whatever the locale, CRLF kept (newline=""), undecodable bytes replaced.
+    Reconfigured in place: a second wrapper around its buffer would close stdin when freed."""
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(encoding="utf-8", errors="replace", newline="")
+    return sys.stdin
+
+
+def _utf8(stream: TextIO) -> TextIO:
+    if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower() not in ("utf-8", "utf8"):
+        stream.reconfigure(encoding="utf-8")
+    return stream
+
+
+def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    translate = sub.add_parser(
+        "translate",
+        help="translate stdin lines with a model bundle",
+        description="Read lines on stdin and write one translation per line on stdout "
+        "(blank lines stay blank). Sentences of a line are translated one by one.",
+    )
+    translate.add_argument(
+        "--bundle", type=Path, default=Path("models/en-de"), help="model bundle folder"
+    )
+    translate.add_argument("--beam", type=int, default=5, help="beam size (1 = greedy)")
+    translate.add_argument("--threads", type=int, help="ONNX Runtime threads (default: cores)")
+    translate.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
+    translate.set_defaults(handler=_translate)
+
+
 def _print_summary(out: Path, manifest: dict[str, object]) -> None:
     """The result for the user, on stdout: where it is and the counts."""
     summary = {
@@ -141,8 +208,15 @@ def _add_data(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.set_defaults(handler=_data_import)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line, like every other refusal of `nmt`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_REFUSED, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _Parser(
         prog="nmt", description="Self-hosted neural machine translation for localization text."
     )
     parser.add_argument("--version", action="version", version=f"nmt {__version__}")
@@ -150,16 +224,25 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_data(sub)
     _add_train(sub)
+    _add_translate(sub)
     return parser
 
 
 def _refusals() -> tuple[type[Exception], ...]:
     """Errors that mean 'your input or setup is wrong', reported in one line."""
+    from nmt.bundle import BundleError
     from nmt.config import ConfigError
     from nmt.corpus.apt import AptError
     from nmt.corpus.readers import CorpusInputError
 
-    return (ConfigError, AptError, CorpusInputError, FileNotFoundError, PermissionError)
+    return (
+        ConfigError,
+        AptError,
+        CorpusInputError,
+        BundleError,
+        FileNotFoundError,
+        PermissionError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,52 +1,128 @@
 """The one text -> text pipeline, shared by validation, the CLI, batch translation and serving.
 
-text -> normalise -> protect (placeholders, markup, terms) -> SentencePiece ids + EOS
-     -> search (greedy | beam) on any StepModel backend -> ids -> text -> restore protected spans
+```
+text -> sentences (nmt.segment) -> normalise -> protect (placeholders, markup, terms)
+     -> SentencePiece ids + EOS -> search (greedy | beam) on any StepModel backend
+     -> ids -> text -> restore protected spans -> sentences joined back with the original gaps
+```
 
-Inputs are sorted by length into batches (less padding) and results come back in input order.
-The backend is any `StepModel` (PyTorch in training, ONNX Runtime in serving); this module
-imports no framework.
+Segments are deduplicated (a repeated sentence is translated once), sorted by length into
+batches (less padding) and the results come back in input order. The backend is any `StepModel`:
+PyTorch in training, ONNX Runtime in serving (`Translator.load` on a bundle). This module
+imports no framework; importing it does not import torch or onnxruntime.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from nmt.alignment import CharMap, Link, align, normalize_map, source_side, target_side
+from nmt.bundle import Bundle, BundleError, load_bundle
 from nmt.config import DecodingConfig
-from nmt.corpus.clean import normalize
-from nmt.protect import Protected, protect, restore
+from nmt.protect import Protected, Restored, protect, restore
 from nmt.search import Hypothesis, StepModel, search
-from nmt.tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer
+from nmt.segment import Span, join_segments, sentence_spans
+from nmt.tokenizer import BOS_ID, EOS_ID, EOS_PIECE, PAD_ID, Tokenizer
 
 logger = logging.getLogger(__name__)
 
+# A segment never holds a line break or a control character (normalisation removed them), so
+# one in the model's output (byte fallback can spell any) is noise that would break the
+# caller's layout (one line in, one line out): line breaks become spaces, controls go.
+_OUTPUT_CLEANUP = str.maketrans(
+    {
+        **dict.fromkeys("\n\r\v\f\x85\u2028\u2029", " "),
+        **dict.fromkeys([*map(chr, range(0x00, 0x09)), *map(chr, range(0x0E, 0x20)), "\x7f"]),
+    }
+)
 
-@dataclass(frozen=True, slots=True)
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Alternative:
     text: str
     score: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
+class Attention:
+    """The best hypothesis's attention: `weights` float32 [T, S], row t the attention of output
+    piece `tgt_tokens[t]` over `src_tokens` (each segment's source pieces and its `</s>`).
+    A text of several sentences gets one block per sentence (block diagonal, zeros elsewhere).
+    Reserved symbols are shown as the spans they stand for (`%s`, not `⦅PH1⦆`)."""
+
+    src_tokens: tuple[str, ...]
+    tgt_tokens: tuple[str, ...]
+    weights: NDArray[np.float32]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able: {"src_tokens": [...], "tgt_tokens": [...], "weights": [[...], ...]}."""
+        return {
+            "src_tokens": list(self.src_tokens),
+            "tgt_tokens": list(self.tgt_tokens),
+            "weights": self.weights.round(4).tolist(),
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Translation:
     """One input's result.
 
-    `score` is the length-normalised log-probability of the best hypothesis (mean per output
-    token, EOS included). `alternatives` are the other n-best hypotheses, best first.
-    `placed`/`inserted`: protected spans the model emitted itself / that restore had to insert.
+    `score`: length-normalised log-probability of the best output: the sum of the token
+    log-probabilities (EOS included) over the total output length, across all sentences of the
+    text (0.0 when nothing was translated). `alternatives`: the other n-best outputs in search
+    order, distinct texts only (two hypotheses can differ in ids but not in text); for a text
+    of several sentences the k-th alternative joins each sentence's k-th hypothesis (its best
+    where it has fewer). `alignment`: `[src_start, src_end, tgt_start,
+    tgt_end]` character spans of the input text and of `text` (see `nmt.alignment`).
+    `attention`: only on request. `tokens`: the best output ids of each sentence, concatenated
+    (no EOS). `placed`/`inserted`: protected spans the model emitted itself / that restore had
+    to insert. `segments`: sentences translated.
     """
 
     text: str
     score: float
     alternatives: tuple[Alternative, ...] = ()
+    alignment: tuple[Link, ...] = ()
+    attention: Attention | None = dataclasses.field(default=None, repr=False)
+    tokens: tuple[int, ...] = ()
     placed: int = 0
     inserted: int = 0
-    tokens: tuple[int, ...] = ()
-    attention: np.ndarray | None = field(default=None, repr=False)  # [T, S] of the best
+    segments: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Source:
+    """One distinct segment to translate: its protected form and encoder ids (+ EOS)."""
+
+    protected: Protected
+    ids: list[int]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Output:
+    """One hypothesis of a segment: decoded (still masked) and restored."""
+
+    hyp: Hypothesis
+    decoded: str
+    restored: Restored
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Segment:
+    """One sentence of an input: its span, its distinct source (-1: passed through verbatim,
+    as it normalises to nothing) and the map from its normalised form back onto it."""
+
+    span: Span
+    source: int
+    norm_map: CharMap
 
 
 def source_ids(tokenizer: Tokenizer, masked: Sequence[str]) -> list[list[int]]:
@@ -54,7 +130,7 @@ def source_ids(tokenizer: Tokenizer, masked: Sequence[str]) -> list[list[int]]:
     return [[*ids, EOS_ID] for ids in tokenizer.encode(masked)]
 
 
-def pad_batch(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+def pad_batch(rows: Sequence[Sequence[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """int64 [B, S] padded with PAD_ID, and the lengths int64 [B]."""
     lengths = np.array([len(r) for r in rows], dtype=np.int64)
     out = np.full((len(rows), int(lengths.max())), PAD_ID, dtype=np.int64)
@@ -63,54 +139,245 @@ def pad_batch(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     return out, lengths
 
 
+def output_length(hyp: Hypothesis) -> int:
+    """Tokens the log-probability sums over: the output plus EOS when it finished."""
+    return len(hyp.tokens) + int(hyp.finished)
+
+
 def normalised_score(hyp: Hypothesis) -> float:
-    return hyp.log_prob / max(1, len(hyp.tokens) + int(hyp.finished))
+    return hyp.log_prob / max(1, output_length(hyp))
 
 
 class Translator:
-    """Translate texts with a step model and its tokenizer."""
+    """Translate texts with a step model and its tokenizer.
 
-    def __init__(self, model: StepModel, tokenizer: Tokenizer, *, batch_size: int = 32) -> None:
+    `Translator.load(bundle_dir)` is the serving/CLI path (ONNX Runtime); `Translator(model,
+    tokenizer)` takes any `StepModel` (training validates with the PyTorch backend).
+    `decoding`: the default settings (a bundle's recorded choice, else `DecodingConfig()`).
+    """
+
+    def __init__(
+        self,
+        model: StepModel,
+        tokenizer: Tokenizer,
+        *,
+        batch_size: int = 32,
+        decoding: DecodingConfig | None = None,
+        bundle: Bundle | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+        self.decoding = decoding or DecodingConfig()
+        self.bundle = bundle
+
+    @classmethod
+    def load(cls, path: Path, *, threads: int | None = None, batch_size: int = 32) -> Translator:
+        """Verify and load the bundle at `path` on ONNX Runtime (`threads`: intra-op threads,
+        None = the backend's default). Raises BundleError for a bad bundle (verification comes
+        before onnxruntime is even imported) and for graphs ONNX Runtime cannot use."""
+        started = time.perf_counter()
+        bundle = load_bundle(path)
+        tokenizer = Tokenizer.load(bundle.spm_path)
+        from nmt.search.onnx_backend import OnnxModelError, OnnxStepModel  # onnxruntime here only
+
+        try:
+            model = OnnxStepModel(bundle.encoder_path, bundle.decoder_path, threads=threads)
+        except OnnxModelError as err:  # intact files that are not our graphs: still the bundle's
+            raise BundleError(f"bundle {path}: {err}") from err
+        logger.info(
+            "loaded bundle %s (%s, %s, version %s) in %.2f s",
+            path,
+            bundle.pair,
+            bundle.quantization,
+            bundle.version,
+            time.perf_counter() - started,
+        )
+        return cls(model, tokenizer, batch_size=batch_size, decoding=bundle.decoding, bundle=bundle)
+
+    def decoding_config(
+        self,
+        decoding: DecodingConfig | None = None,
+        *,
+        beam_size: int | None = None,
+        n_best: int | None = None,
+    ) -> DecodingConfig:
+        """`decoding` (default: this translator's) with `beam_size` / `n_best` overridden; a
+        given `beam_size` means beam search (beam 1 is greedy). ValueError on bad values."""
+        cfg = decoding or self.decoding
+        changes: dict[str, Any] = {}
+        if beam_size is not None:
+            changes.update(mode="beam", beam_size=beam_size)
+        if n_best is not None:
+            changes["n_best"] = n_best
+        return dataclasses.replace(cfg, **changes) if changes else cfg
 
     def translate(
         self,
         texts: Sequence[str],
-        cfg: DecodingConfig | None = None,
+        decoding: DecodingConfig | None = None,
         *,
+        beam_size: int | None = None,
+        n_best: int | None = None,
         terms: Iterable[str] = (),
+        return_alignment: bool = True,
+        return_attention: bool = False,
     ) -> list[Translation]:
-        """One Translation per text, in input order; empty texts give empty translations."""
-        cfg = cfg or DecodingConfig()
-        terms = tuple(terms)
-        clean = [normalize(t) for t in texts]
-        protected = [protect(t, terms) for t in clean]
-        ids = source_ids(self.tokenizer, [p.text for p in protected])
-        results: list[Translation | None] = [Translation("", 0.0) if not t else None for t in clean]
-        todo = sorted((i for i, r in enumerate(results) if r is None), key=lambda i: len(ids[i]))
-        for start in range(0, len(todo), self.batch_size):
-            chunk = todo[start : start + self.batch_size]
-            src, lengths = pad_batch([ids[i] for i in chunk])
-            nbest = search(self.model, src, lengths, bos_id=BOS_ID, eos_id=EOS_ID, cfg=cfg)
-            for i, hyps in zip(chunk, nbest, strict=True):
-                results[i] = self._result(hyps, protected[i])
-        return [r for r in results if r is not None]
+        """One Translation per text, in input order.
 
-    def _result(self, hyps: Sequence[Hypothesis], prot: Protected) -> Translation:
-        texts = self.tokenizer.decode_batch([h.tokens for h in hyps])
-        restored = [restore(t, prot) for t in texts]
-        best = hyps[0]
+        `decoding`/`beam_size`/`n_best`: see `decoding_config`. `terms`: do-not-translate terms,
+        kept exactly (protected like placeholders). Sentences are split as `nmt.segment` says
+        and joined back with the original whitespace and line breaks; an empty or
+        whitespace-only text comes back unchanged with score 0.0. Every placeholder, tag and
+        term of a text appears in its translation as often as in the text.
+        """
+        if isinstance(texts, str):
+            raise TypeError("translate takes a sequence of texts, not one str; wrap it: [text]")
+        cfg = self.decoding_config(decoding, beam_size=beam_size, n_best=n_best)
+        plans, sources = self._prepare(texts, tuple(terms))
+        outputs = self._run(sources, cfg)
+        return [
+            self._assemble(text, plan, sources, outputs, return_alignment, return_attention)
+            for text, plan in zip(texts, plans, strict=True)
+        ]
+
+    def _prepare(
+        self, texts: Sequence[str], terms: tuple[str, ...]
+    ) -> tuple[list[list[_Segment]], list[_Source]]:
+        """Split, normalise and protect every text; one `_Source` per distinct normalised
+        sentence, encoded in one tokenizer call."""
+        index: dict[str, int] = {}
+        protected: list[Protected] = []
+        plans: list[list[_Segment]] = []
+        for text in texts:
+            plan = []
+            for start, end in sentence_spans(text, terms=terms):
+                norm, norm_map = normalize_map(text[start:end])
+                k = index.setdefault(norm, len(protected)) if norm else -1
+                if k == len(protected):
+                    protected.append(protect(norm, terms))
+                plan.append(_Segment((start, end), k, norm_map))
+            plans.append(plan)
+        ids = source_ids(self.tokenizer, [p.text for p in protected])
+        return plans, [_Source(p, i) for p, i in zip(protected, ids, strict=True)]
+
+    def _run(self, sources: Sequence[_Source], cfg: DecodingConfig) -> list[list[_Output]]:
+        """Search every source in length-sorted batches; hypotheses best first, input order."""
+        results: list[list[_Output]] = [[] for _ in sources]
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i].ids))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            src, lengths = pad_batch([sources[i].ids for i in chunk])
+            nbest = search(self.model, src, lengths, bos_id=BOS_ID, eos_id=EOS_ID, cfg=cfg)
+            flat = [h for hyps in nbest for h in hyps]
+            decoded = iter(self.tokenizer.decode_batch([h.tokens for h in flat]))
+            for i, hyps in zip(chunk, nbest, strict=True):
+                for hyp in hyps:
+                    text = next(decoded).translate(_OUTPUT_CLEANUP)
+                    results[i].append(_Output(hyp, text, restore(text, sources[i].protected)))
+        return results
+
+    def _assemble(
+        self,
+        text: str,
+        plan: Sequence[_Segment],
+        sources: Sequence[_Source],
+        outputs: Sequence[Sequence[_Output]],
+        want_alignment: bool,
+        want_attention: bool,
+    ) -> Translation:
+        """The Translation of one text from its segments' outputs."""
+        spans = [seg.span for seg in plan]
+        chosen = [outputs[seg.source] if seg.source >= 0 else [] for seg in plan]
+        best = [outs[0] if outs else None for outs in chosen]
+        joined, out_spans = join_segments(text, spans, _segment_texts(text, plan, best))
+        ranks = max((len(outs) for outs in chosen), default=0)
+        alternatives: dict[str, Alternative] = {}  # distinct texts only, first (best) kept
+        for rank in range(1, ranks):
+            pick = [
+                outs[rank] if rank < len(outs) else (outs[0] if outs else None) for outs in chosen
+            ]
+            alt_text, _ = join_segments(text, spans, _segment_texts(text, plan, pick))
+            if alt_text != joined:
+                alternatives.setdefault(alt_text, Alternative(alt_text, _score(pick)))
+        real = [out for out in best if out is not None]
         return Translation(
-            text=restored[0].text,
-            score=normalised_score(best),
-            alternatives=tuple(
-                Alternative(r.text, normalised_score(h))
-                for r, h in zip(restored[1:], hyps[1:], strict=True)
-            ),
-            placed=len(restored[0].placed),
-            inserted=len(restored[0].inserted),
-            tokens=tuple(best.tokens),
-            attention=best.attention,
+            text=joined,
+            score=_score(best),
+            alternatives=tuple(alternatives.values()),
+            alignment=self._alignment(plan, sources, best, out_spans) if want_alignment else (),
+            attention=self._attention(plan, sources, best) if want_attention else None,
+            tokens=tuple(t for out in real for t in out.hyp.tokens),
+            placed=sum(len(out.restored.placed) for out in real),
+            inserted=sum(len(out.restored.inserted) for out in real),
+            segments=len(real),
         )
+
+    def _pieces(self, ids: Iterable[int]) -> list[str]:
+        return [self.tokenizer.piece(int(i)) for i in ids]
+
+    def _alignment(
+        self,
+        plan: Sequence[_Segment],
+        sources: Sequence[_Source],
+        best: Sequence[_Output | None],
+        out_spans: Sequence[Span],
+    ) -> tuple[Link, ...]:
+        """Each segment's links (`nmt.alignment.align`), offset into the input and the output."""
+        links: list[Link] = []
+        for seg, out, (out_start, _) in zip(plan, best, out_spans, strict=True):
+            if out is None:
+                continue
+            source = sources[seg.source]
+            src = source_side(self._pieces(source.ids[:-1]), source.protected, seg.norm_map)
+            tgt = target_side(
+                self._pieces(out.hyp.tokens), out.decoded, source.protected, out.restored.text
+            )
+            src_start = seg.span[0]
+            links += [
+                (a + src_start, b + src_start, c + out_start, d + out_start)
+                for a, b, c, d in align(src, tgt, out.hyp.attention)
+            ]
+        return tuple(links)
+
+    def _attention(
+        self, plan: Sequence[_Segment], sources: Sequence[_Source], best: Sequence[_Output | None]
+    ) -> Attention:
+        """The best hypotheses' attention, one block per translated segment."""
+        src_tokens: list[str] = []
+        tgt_tokens: list[str] = []
+        blocks: list[NDArray[np.float32]] = []
+        for seg, out in zip(plan, best, strict=True):
+            if out is None:
+                continue
+            prot = sources[seg.source].protected
+            shown = {span.symbol: span.original for span in prot.spans}
+            src_tokens += [shown.get(p, p) for p in self._pieces(sources[seg.source].ids[:-1])]
+            src_tokens.append(EOS_PIECE)
+            tgt_tokens += [shown.get(p, p) for p in self._pieces(out.hyp.tokens)]
+            blocks.append(out.hyp.attention)
+        weights = np.zeros((len(tgt_tokens), len(src_tokens)), dtype=np.float32)
+        row = col = 0
+        for block in blocks:
+            weights[row : row + block.shape[0], col : col + block.shape[1]] = block
+            row, col = row + block.shape[0], col + block.shape[1]
+        return Attention(tuple(src_tokens), tuple(tgt_tokens), weights)
+
+
+def _segment_texts(
+    text: str, plan: Sequence[_Segment], outputs: Sequence[_Output | None]
+) -> list[str]:
+    """Each segment's output text; a segment with no output stays as it was."""
+    return [
+        out.restored.text if out is not None else text[seg.span[0] : seg.span[1]]
+        for seg, out in zip(plan, outputs, strict=True)
+    ]
+
+
+def _score(outputs: Sequence[_Output | None]) -> float:
+    """Length-normalised log-probability over several segments' hypotheses (0.0 for none)."""
+    hyps = [out.hyp for out in outputs if out is not None]
+    length = sum(output_length(h) for h in hyps)
+    return sum(h.log_prob for h in hyps) / length if length else 0.0

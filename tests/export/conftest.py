@@ -1,0 +1,43 @@
+"""A tiny trained run (generated corpus, the tiny config, 60 steps) and its export, shared by the
+export tests: trained so that logits are not flat and near-ties are rare, as in a real model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nmt.cli import main
+from nmt.export import ExportReport, export_run
+from tests.synthetic import write_corpus_tsv
+
+TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
+PARITY_SENTENCES = 64
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("export-corpus")
+    tsv = write_corpus_tsv(root / "syn.tsv", 20000)
+    data_cfg = root / "data.yaml"
+    data_cfg.write_text("split:\n  test_size: 100\n  valid_size: 100\n  valid_tolerance: 10\n")
+    out = root / "corpus"
+    assert main(["data", "import", str(tsv), "--out", str(out), "--config", str(data_cfg)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def run_dir(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("export-run") / "run"
+    args = ["train", "--config", str(TINY), "--data", str(corpus), "--run-dir", str(run)]
+    assert main([*args, "trainer.max_steps=60", "trainer.val_check_interval=60"]) == 0
+    return run
+
+
+@pytest.fixture(scope="session")
+def exported(
+    run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, ExportReport]:
+    out = tmp_path_factory.mktemp("export-out")
+    report = export_run(run_dir, out, parity_sentences=PARITY_SENTENCES, corpus_dir=corpus)
+    return out, report
