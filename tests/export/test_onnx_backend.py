@@ -24,6 +24,16 @@ def test_importing_the_onnx_backend_imports_no_torch() -> None:
     assert "torch" not in out.stdout.split()
 
 
+def test_importing_the_export_package_imports_no_torch() -> None:
+    """`nmt export` is wired into the torch-free CLI: torch loads only when an export runs."""
+    code = (
+        "import sys\nimport nmt.export, nmt.export.cli, nmt.export.quantize\n"
+        "print(' '.join(m for m in ('torch', 'onnx') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == []
+
+
 def _model(exported: tuple[Path, ExportReport], folder: str = "fp32") -> OnnxStepModel:
     root = exported[0] / folder
     return OnnxStepModel(root / "encoder.onnx", root / "decoder_step.onnx", threads=1)
