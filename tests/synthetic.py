@@ -51,3 +51,16 @@ def write_corpus_tsv(path: Path, n: int, seed: int = 0) -> Path:
     lines = {"\t".join(pair(rng)) for _ in range(n)}
     path.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
     return path
+
+
+def import_corpus(root: Path) -> Path:
+    """The generated corpus imported into the corpus layout (`nmt data import`) under `root`,
+    with small test and valid splits; returns the corpus folder."""
+    from nmt.cli import main
+
+    tsv = write_corpus_tsv(root / "syn.tsv", 20000)
+    data_cfg = root / "data.yaml"
+    data_cfg.write_text("split:\n  test_size: 100\n  valid_size: 100\n  valid_tolerance: 10\n")
+    out = root / "corpus"
+    assert main(["data", "import", str(tsv), "--out", str(out), "--config", str(data_cfg)]) == 0
+    return out

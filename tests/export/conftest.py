@@ -9,7 +9,7 @@ import pytest
 
 from nmt.cli import main
 from nmt.export import ExportReport, export_run
-from tests.synthetic import write_corpus_tsv
+from tests.synthetic import import_corpus
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
 PARITY_SENTENCES = 64
@@ -18,12 +18,7 @@ PARITY_SENTENCES = 64
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("export-corpus")
-    tsv = write_corpus_tsv(root / "syn.tsv", 20000)
-    data_cfg = root / "data.yaml"
-    data_cfg.write_text("split:\n  test_size: 100\n  valid_size: 100\n  valid_tolerance: 10\n")
-    out = root / "corpus"
-    assert main(["data", "import", str(tsv), "--out", str(out), "--config", str(data_cfg)]) == 0
-    return out
+    return import_corpus(root)
 
 
 @pytest.fixture(scope="session")

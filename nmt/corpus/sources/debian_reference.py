@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-from nmt.corpus.sources.markup import flat_text, iter_without, local_name, parse_xml
+from nmt.corpus.sources.markup import flat_text, iter_without, local_name, zip_documents
 from nmt.corpus.types import RawPair, SourceContext
 
 logger = logging.getLogger(__name__)
@@ -86,21 +86,12 @@ def extract(ctx: SourceContext) -> Iterator[RawPair]:
     parts = _part_names(en_dir)
     matched = 0
     for part in parts:
-        tr_path = tr_dir / f"{part}.{ctx.lang}.html"
-        if not tr_path.is_file():
-            ctx.skip(f"{SOURCE}/missing-part")
-            continue
-        en_root = parse_xml(en_dir / f"{part}.en.html", ctx, SOURCE)
-        tr_root = parse_xml(tr_path, ctx, SOURCE)
-        if en_root is None or tr_root is None:
-            continue
-        en_blocks, tr_blocks = blocks(en_root), blocks(tr_root)
-        if [name for name, _ in en_blocks] != [name for name, _ in tr_blocks]:
-            logger.debug("%s: block structure differs from the English part", tr_path)
-            ctx.skip(f"{SOURCE}/structure-mismatch")
+        en_path, tr_path = en_dir / f"{part}.en.html", tr_dir / f"{part}.{ctx.lang}.html"
+        pairs = zip_documents(en_path, tr_path, ctx, SOURCE, blocks, "missing-part")
+        if pairs is None:
             continue
         matched += 1
-        for (_, en_text), (_, tr_text) in zip(en_blocks, tr_blocks, strict=True):
+        for en_text, tr_text in pairs:
             if en_text and tr_text:
                 yield RawPair(en_text, tr_text, f"{SOURCE}/{part}")
             elif en_text or tr_text:

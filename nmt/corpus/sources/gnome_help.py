@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-from nmt.corpus.sources.markup import flat_text, local_name, parse_xml, relative_files
+from nmt.corpus.sources.markup import flat_text, local_name, relative_files, zip_documents
 from nmt.corpus.types import RawPair, SourceContext
 
 logger = logging.getLogger(__name__)
@@ -56,22 +56,14 @@ def extract(ctx: SourceContext) -> Iterator[RawPair]:
     pages = relative_files(en_dir, "*/*.page")
     matched = 0
     for rel in pages:
-        tr_path = tr_dir / rel
-        if not tr_path.is_file():
-            ctx.skip(f"{SOURCE}/missing-page")
-            continue
-        en_root = parse_xml(en_dir / rel, ctx, SOURCE)
-        tr_root = parse_xml(tr_path, ctx, SOURCE)
-        if en_root is None or tr_root is None:
-            continue
-        en_segs, tr_segs = page_segments(en_root), page_segments(tr_root)
-        if [tag for tag, _ in en_segs] != [tag for tag, _ in tr_segs]:
-            logger.debug("%s: segment structure differs from the English page", tr_path)
-            ctx.skip(f"{SOURCE}/structure-mismatch")
+        pairs = zip_documents(
+            en_dir / rel, tr_dir / rel, ctx, SOURCE, page_segments, "missing-page"
+        )
+        if pairs is None:
             continue
         matched += 1
         origin = f"{SOURCE}/{rel.as_posix()}"
-        for (_, en_text), (_, tr_text) in zip(en_segs, tr_segs, strict=True):
+        for en_text, tr_text in pairs:
             if not en_text or not tr_text:
                 ctx.skip(f"{SOURCE}/empty")
                 continue

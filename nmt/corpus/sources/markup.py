@@ -93,3 +93,34 @@ def relative_files(root: Path, pattern: str) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(p.relative_to(root) for p in root.glob(pattern) if p.is_file())
+
+
+Segments = list[tuple[str, str]]
+"""(element name, text) in document order."""
+
+
+def zip_documents(
+    en_path: Path,
+    tr_path: Path,
+    ctx: SourceContext,
+    source: str,
+    segments: Callable[[ET.Element], Segments],
+    missing: str,
+) -> list[tuple[str, str]] | None:
+    """The (English, translated) text pairs of two documents whose segment-name sequences
+    agree, in document order; None when the translation is missing (counted as `missing`), a
+    file does not parse (`bad-xml`, by `parse_xml`) or the structures differ
+    (`structure-mismatch`). Empty sides are left to the caller, whose rules differ."""
+    if not tr_path.is_file():
+        ctx.skip(f"{source}/{missing}")
+        return None
+    en_root = parse_xml(en_path, ctx, source)
+    tr_root = parse_xml(tr_path, ctx, source)
+    if en_root is None or tr_root is None:
+        return None
+    en_segs, tr_segs = segments(en_root), segments(tr_root)
+    if [name for name, _ in en_segs] != [name for name, _ in tr_segs]:
+        logger.debug("%s: structure differs from the English document", tr_path)
+        ctx.skip(f"{source}/structure-mismatch")
+        return None
+    return [(en, tr) for (_, en), (_, tr) in zip(en_segs, tr_segs, strict=True)]
