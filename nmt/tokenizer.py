@@ -185,8 +185,10 @@ def train_tokenizer(
 
     Contract: the model file lands at `model_path` atomically; identical input and arguments
     give identical bytes (`num_threads` included: SentencePiece's result depends on the thread
-    count, so the default is one fixed value). If more than `input_sentence_size` sentences come,
-    a seeded random sample of that many is used; sentences longer than `max_sentence_length`
+    count, so the default is one fixed value) as long as nothing is sampled. If more than
+    `input_sentence_size` sentences come, a seeded random sample of that many is used, which is
+    not reproducible across calls in one process (SentencePiece's sampler keeps its generator
+    state); the shipped configs stay under the limit. Sentences longer than `max_sentence_length`
     bytes are skipped by SentencePiece. `user_defined_symbols` must include every reserved
     symbol (TokenizerError otherwise). Raises RuntimeError from SentencePiece when the input is
     too small for `vocab_size`.
