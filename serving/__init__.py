@@ -1,1 +1,3 @@
-"""FastAPI service over ONNX Runtime (torch-free; never imports `training`)."""
+"""The translation service: FastAPI over ONNX Runtime (see `serving.app.create_app`).
+
+Builds on `nmt` and never imports torch or `training`."""

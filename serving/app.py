@@ -1,0 +1,114 @@
+"""The FastAPI application: `create_app(settings)`.
+
+Models load once, in the lifespan (startup fails with the bundle's problem named if one cannot
+be used), and their queues drain in its shutdown: uvicorn stops accepting connections on
+SIGTERM, lets in-flight requests finish (their texts are queued, so they are translated), then
+runs the shutdown, which stops each batcher once its queue is empty.
+
+`uvicorn --factory serving.app:create_app` builds the app from the environment (`NMT_*`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from nmt import __version__
+
+from serving import libretranslate, logs, service, v1
+from serving.deps import Services
+from serving.errors import ErrorResponse, install_error_handlers
+from serving.metrics import Metrics
+from serving.middleware import RequestContext
+from serving.registry import Registry
+from serving.security import Guard
+from serving.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service for `settings` (default: from the environment). Nothing loads until the
+    lifespan starts (the first request of a TestClient, or uvicorn's startup)."""
+    settings = settings or Settings()
+    logs.configure(settings.log_level)
+    metrics = Metrics()
+    registry = Registry(settings, metrics)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await registry.load()
+        try:
+            yield
+        finally:
+            logger.info("shutting down: draining the queues")
+            await registry.close()
+            logger.info("drained; bye")
+
+    app = FastAPI(
+        title="nmt translation service",
+        version=__version__,
+        description="Offline English->German machine translation for software-localization "
+        "text: a v1 API, LibreTranslate-compatible routes, health and metrics.",
+        lifespan=lifespan,
+    )
+    app.state.services = Services(settings, registry, metrics, Guard(settings))
+    install_error_handlers(app)
+    app.include_router(v1.router)
+    app.include_router(libretranslate.router)
+    app.include_router(service.router)
+    _web(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(
+        RequestContext,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        log=settings.access_log,
+    )
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _web(app: FastAPI) -> None:
+    """The web page at / and its files under /static (no build step)."""
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html")
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, with the LibreTranslate schemas and our error body as components, and
+    FastAPI's unused {"detail"} validation schemas removed."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(libretranslate.OPENAPI_SCHEMAS)
+    components.setdefault("ErrorResponse", ErrorResponse.model_json_schema())
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    app.openapi_schema = schema
+    return schema

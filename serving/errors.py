@@ -1,0 +1,174 @@
+"""Errors and their HTTP form: the one place that maps exceptions to responses.
+
+Our own routes answer `{"error": {"code": "...", "message": "..."}}`; the LibreTranslate routes
+(`LIBRETRANSLATE_PATHS`) answer `{"error": "<message>"}`, as LibreTranslate does, because its
+clients read that shape. FastAPI's default `{"detail": ...}` never reaches a client: validation
+errors, unknown routes (404), wrong methods (405) and anything unexpected (500) go through here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+LIBRETRANSLATE_PATHS = frozenset({"/translate", "/languages", "/detect"})
+
+
+class ApiError(Exception):
+    """An answer other than success: HTTP `status`, a stable machine `code`, a human `message`
+    and extra `headers` (Retry-After, Allow)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+def bad_request(code: str, message: str) -> ApiError:
+    return ApiError(400, code, message)
+
+
+def too_large(message: str) -> ApiError:
+    return ApiError(413, "too_large", message)
+
+
+def invalid_field(field: str, message: str) -> ApiError:
+    return ApiError(422, "invalid_request", f"{field}: {message}")
+
+
+def retry_later(status: int, code: str, message: str, retry_after_s: float) -> ApiError:
+    """429 / 503 with a Retry-After in whole seconds (at least 1)."""
+    return ApiError(status, code, message, {"Retry-After": str(max(1, round(retry_after_s)))})
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every error of the v1 API and of the service routes."""
+
+    error: ErrorDetail
+
+
+class LibreTranslateError(BaseModel):
+    """Every error of the LibreTranslate-compatible routes."""
+
+    error: str
+
+
+_DESCRIPTIONS = {
+    400: "Bad request (unsupported language pair, bad parameter)",
+    401: "API key missing",
+    403: "API key wrong, or not the admin key",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "The bundle failed verification; the old model keeps serving",
+    413: "Body, text or text count over the limit",
+    415: "Content-Type is not application/json",
+    422: "Malformed JSON or a field out of range; the message names the field",
+    429: "Rate limit of this API key exceeded; see Retry-After",
+    503: "Queue full or not ready; see Retry-After",
+    504: "The request's deadline passed",
+}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+
+
+def error_responses(codes: Sequence[int], *, libretranslate: bool = False) -> dict[int | str, Any]:
+    """OpenAPI `responses` entries for `codes`, with the error schema of the route's kind."""
+    model = LibreTranslateError if libretranslate else ErrorResponse
+    out: dict[int | str, Any] = {}
+    for code in codes:
+        entry: dict[str, Any] = {"model": model, "description": _DESCRIPTIONS[code]}
+        if code in (429, 503):
+            entry["headers"] = _RETRY_AFTER
+        out[code] = entry
+    return out
+
+
+def error_response(request: Request, err: ApiError) -> JSONResponse:
+    """The JSON answer to `err` in the shape the requested route's clients expect."""
+    if request.url.path in LIBRETRANSLATE_PATHS:
+        body: dict[str, Any] = {"error": err.message}
+    else:
+        body = {"error": {"code": err.code, "message": err.message}}
+    return JSONResponse(body, status_code=err.status, headers=err.headers)
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    """('body', 'decoding', 'beam_size') -> 'decoding.beam_size'; list indices in brackets."""
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if part.isdigit() else (f".{part}" if name else part)
+    return name or "body"
+
+
+def describe_validation(errors: Sequence[Mapping[str, Any]]) -> str:
+    """One line naming each bad field: 'decoding.beam_size: Input should be <= 16; ...'."""
+    lines = []
+    for e in errors[:5]:
+        if e.get("type") == "json_invalid":
+            reason = e.get("ctx", {}).get("error", "invalid JSON")
+            lines.append(f"body: malformed JSON ({reason})")
+            continue
+        message = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        lines.append(f"{_field_name(e.get('loc', ()))}: {message}")
+    return "; ".join(lines)
+
+
+async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(request, exc)
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    status = 400 if request.url.path in LIBRETRANSLATE_PATHS else 422
+    err = ApiError(status, "invalid_request", describe_validation(exc.errors()))
+    return error_response(request, err)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 400: "bad_request"}
+
+
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = str(exc.detail)
+    if exc.status_code == 404:
+        message = f"no route {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"method {request.method} is not allowed on {request.url.path}"
+    err = ApiError(exc.status_code, code, message, exc.headers)
+    return error_response(request, err)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Not bad input (that is mapped above): a bug or a failing model. Logged with its traceback.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    err = ApiError(500, "internal_error", "internal error; the server log has the details")
+    if request.url.path in LIBRETRANSLATE_PATHS:
+        err.message = f"Cannot translate text: {type(exc).__name__}"
+    return error_response(request, err)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _on_api_error)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)

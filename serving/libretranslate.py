@@ -1,0 +1,258 @@
+"""LibreTranslate-compatible routes: POST /translate, GET|POST /languages, POST /detect.
+
+Existing LibreTranslate clients (libretranslatepy, Weblate's backend) work unchanged: requests
+are JSON, form-encoded or multipart, `q` a string or (JSON) a list; answers and errors take
+LibreTranslate's shapes and status codes (`{"error": "<message>"}`, 400 for bad parameters and
+over-limit text, 400/403 for a missing/wrong key, 429 "Slowdown: ..."). `format` "html" and
+"text" go through the same pipeline, which protects tags and entities either way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.datastructures import FormData
+
+from serving import languages
+from serving.batching import BatchKey
+from serving.deps import is_json, note_segments, run_batch, services
+from serving.errors import ApiError, error_responses
+from serving.registry import Model
+from serving.schemas import check_text
+from serving.security import presented_key
+
+router = APIRouter(tags=["LibreTranslate"])
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_LT_ERRORS = error_responses([400, 403, 413, 429, 503, 504], libretranslate=True)
+_LT_BODY = {
+    "requestBody": {
+        "content": {
+            media: {"schema": {"$ref": "#/components/schemas/LibreTranslateTranslateRequest"}}
+            for media in ("application/json", *_FORM_TYPES)
+        }
+    }
+}
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, "invalid_request", message)
+
+
+async def _params(request: Request) -> dict[str, Any]:
+    """The request's parameters from the query string and a JSON or form body, as Flask's
+    `request.values` / `get_json()` give them to LibreTranslate."""
+    params: dict[str, Any] = dict(request.query_params)
+    ctype = request.headers.get("content-type", "")
+    body = await request.body()
+    if not body:
+        return params
+    if is_json(ctype):
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise _bad("Invalid request: malformed JSON") from None
+        if not isinstance(data, dict):
+            raise _bad("Invalid request: the JSON body must be an object")
+        return {**params, **data}
+    if ctype.split(";")[0].strip().lower() in _FORM_TYPES:
+        try:
+            form: FormData = await request.form()
+        except Exception:  # python-multipart's parse errors have no common base class
+            raise _bad("Invalid request: malformed form body") from None
+        for key in form:
+            values = [v for v in form.getlist(key) if isinstance(v, str)]
+            params[key] = values[0] if len(values) == 1 else values
+    return params
+
+
+def _texts(params: dict[str, Any]) -> tuple[list[str], bool]:
+    """`q` as a list of strings, and whether it came as a list (a batch)."""
+    q = params.get("q")
+    if q is None or q == "" or q == []:
+        raise _bad("Invalid request: missing q parameter")
+    batch = isinstance(q, list)
+    texts = q if batch else [q]
+    if not all(isinstance(t, str) for t in texts):
+        raise _bad("Invalid request: q must be a string or a list of strings")
+    for text in texts:
+        try:
+            check_text(text)
+        except ValueError as err:
+            raise _bad(f"Invalid request: {err}") from None
+    return texts, batch
+
+
+def _check_limits(texts: list[str], request: Request) -> None:
+    settings = services(request).settings
+    if len(texts) > settings.max_texts:
+        raise _bad(
+            f"Invalid request: request ({len(texts)}) exceeds text limit ({settings.max_texts})"
+        )
+    longest = max(len(t) for t in texts)
+    if longest > settings.max_chars:
+        raise _bad(f"Invalid request: request ({longest}) exceeds text limit ({settings.max_chars})")
+
+
+def _model(request: Request, source: str, target: str, texts: list[str]) -> tuple[Model, float]:
+    """The model for the pair, and the detection confidence when `source` is auto."""
+    registry = services(request).registry
+    models = registry.models
+    if target not in {m.target for m in models}:
+        raise _bad(f"{target} is not supported")
+    if source == "auto":
+        candidates = [m for m in models if m.target == target]
+        ranked = languages.detect(" ".join(texts), [m.source for m in candidates])
+        chosen = next(m for m in candidates if m.source == ranked[0][0])
+        return chosen, ranked[0][1]
+    if source not in {m.source for m in models}:
+        raise _bad(f"{source} is not supported")
+    found = [m for m in models if m.source == source and m.target == target]
+    if not found:
+        raise _bad(
+            f"{languages.name(target)} ({target}) is not available as a target language from "
+            f"{languages.name(source)} ({source})"
+        )
+    return found[0], 0.0
+
+
+def _alternatives(params: dict[str, Any], limit: int) -> int:
+    raw = params.get("alternatives", 0)
+    try:
+        count = int(raw)
+    except (TypeError, ValueError):
+        raise _bad("Invalid request: alternatives must be an integer") from None
+    if count < 0 or count > limit:
+        raise _bad(f"Invalid request: alternatives ({count}) exceeds limit ({limit})")
+    return count
+
+
+@router.post(
+    "/translate",
+    responses={
+        200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LibreTranslateTranslateResponse"}}}},  # noqa: E501
+        **_LT_ERRORS,
+    },
+    openapi_extra=_LT_BODY,
+    summary="Translate (LibreTranslate-compatible)",
+)
+async def translate(request: Request) -> dict[str, Any]:
+    svc = services(request)
+    params = await _params(request)
+    svc.guard.check(presented_key(request, params.get("api_key")), libretranslate=True)
+    texts, batch = _texts(params)
+    source, target = params.get("source"), params.get("target")
+    if not source or not isinstance(source, str):
+        raise _bad("Invalid request: missing source parameter")
+    if not target or not isinstance(target, str):
+        raise _bad("Invalid request: missing target parameter")
+    fmt = params.get("format") or "text"
+    if fmt not in ("text", "html"):
+        raise _bad(f"{fmt} format is not supported")
+    count = _alternatives(params, svc.settings.max_alternatives)
+    _check_limits(texts, request)
+    model, confidence = _model(request, source, target, texts)
+    decoding = model.decoding
+    if count:  # alternatives need a beam wide enough to hold them
+        beam = max(decoding.beam_size, count + 1)
+        decoding = dataclasses.replace(decoding, mode="beam", beam_size=beam, n_best=count + 1)
+    note_segments(request, len(texts))
+    results = await run_batch(model, texts, BatchKey(decoding, False, False), svc.settings)
+    detected = {"confidence": confidence, "language": model.source}
+    outs = [r.text for r in results]
+    alts = [[a.text for a in r.alternatives][:count] for r in results]
+    answer: dict[str, Any] = {"translatedText": outs if batch else outs[0]}
+    if count:
+        answer["alternatives"] = alts if batch else alts[0]
+    if source == "auto":
+        answer["detectedLanguage"] = [detected] * len(texts) if batch else detected
+    return answer
+
+
+@router.api_route(
+    "/languages",
+    methods=["GET", "POST"],
+    responses={
+        200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LibreTranslateLanguages"}}}},  # noqa: E501
+    },
+    summary="Languages and their targets (LibreTranslate-compatible)",
+)
+async def list_languages(request: Request) -> list[dict[str, Any]]:
+    models = services(request).registry.models
+    codes = sorted({m.source for m in models} | {m.target for m in models})
+    return [
+        {
+            "code": code,
+            "name": languages.name(code),
+            "targets": sorted(m.target for m in models if m.source == code),
+        }
+        for code in codes
+    ]
+
+
+@router.post(
+    "/detect",
+    responses={
+        200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LibreTranslateDetections"}}}},  # noqa: E501
+        **_LT_ERRORS,
+    },
+    openapi_extra=_LT_BODY,
+    summary="Detect the language among the served ones (LibreTranslate-compatible)",
+)
+async def detect(request: Request) -> list[Any]:
+    svc = services(request)
+    params = await _params(request)
+    svc.guard.check(presented_key(request, params.get("api_key")), libretranslate=True)
+    texts, batch = _texts(params)
+    _check_limits(texts, request)
+    models = svc.registry.models
+    candidates = sorted({m.source for m in models} | {m.target for m in models})
+    found = [
+        [{"confidence": c, "language": lang} for lang, c in languages.detect(t, candidates)]
+        for t in texts
+    ]
+    return found if batch else found[0]
+
+
+# Component schemas referenced above (added to the OpenAPI document by the app factory).
+OPENAPI_SCHEMAS: dict[str, Any] = {
+    "LibreTranslateTranslateRequest": {
+        "type": "object",
+        "required": ["q", "source", "target"],
+        "properties": {
+            "q": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
+            "source": {"type": "string", "description": "A language code, or auto"},
+            "target": {"type": "string"},
+            "format": {"type": "string", "enum": ["text", "html"]},
+            "alternatives": {"type": "integer", "minimum": 0},
+            "api_key": {"type": "string"},
+        },
+    },
+    "LibreTranslateTranslateResponse": {
+        "type": "object",
+        "required": ["translatedText"],
+        "properties": {
+            "translatedText": {
+                "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+            },
+            "alternatives": {"type": "array"},
+            "detectedLanguage": {"oneOf": [{"type": "object"}, {"type": "array"}]},
+        },
+    },
+    "LibreTranslateLanguages": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["code", "name", "targets"],
+            "properties": {
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+                "targets": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+    },
+    "LibreTranslateDetections": {"type": "array"},
+}

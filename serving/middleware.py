@@ -1,0 +1,125 @@
+"""One ASGI middleware around every request: request id, body size limit, metrics, access log.
+
+Pure ASGI (not BaseHTTPMiddleware): it adds no task or body copy per request.
+- `X-Request-ID`: taken from the request when it is a sane token (<= 128 visible ASCII
+  characters), else made; echoed on the response and written in the access log.
+- Body limit: a declared Content-Length over `max_body_bytes` is refused at once (413); a body
+  streamed without one is counted as it is read and refused when it passes the limit.
+- Metrics: requests by route template, method and status; latency by route template.
+- Access log: one JSON line per request on the `serving.access` logger.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serving.errors import LIBRETRANSLATE_PATHS, ApiError
+from serving.metrics import Metrics
+
+access_logger = logging.getLogger("serving.access")
+
+_REQUEST_ID = re.compile(r"^[!-~]{1,128}$")
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "too_large", f"request body over {limit} bytes")
+
+
+def _route_label(scope: Scope) -> str:
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    if path is None:
+        return "unmatched"
+    return str(path) or "/"
+
+
+async def _send_error(scope: Scope, send: Send, err: ApiError) -> None:
+    """Answer directly (before the app runs), in the route kind's error shape."""
+    if scope.get("path") in LIBRETRANSLATE_PATHS:
+        body: dict[str, Any] = {"error": err.message}
+    else:
+        body = {"error": {"code": err.code, "message": err.message}}
+    payload = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+    await send({"type": "http.response.start", "status": err.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, log: bool) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+        self.log = log
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500  # what the client sees if the app fails before answering
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                extra = [(b"x-request-id", request_id.encode())]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        try:
+            declared = headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_body_bytes:
+                await _send_error(scope, send_with_id, _too_large(self.max_body_bytes))
+            else:
+                await self.app(scope, self._counting(receive), send_with_id)
+        finally:
+            self._observe(scope, status, time.perf_counter() - started, request_id)
+
+    def _counting(self, receive: Receive) -> Receive:
+        """`receive` that refuses (413, via the app's error handler) a body over the limit."""
+        seen = 0
+        limit = self.max_body_bytes
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _too_large(limit)
+            return message
+
+        return counted
+
+    def _observe(self, scope: Scope, status: int, elapsed: float, request_id: str) -> None:
+        route = _route_label(scope)
+        method = scope.get("method", "")
+        self.metrics.requests.labels(route, method, str(status)).inc()
+        self.metrics.latency.labels(route).observe(elapsed)
+        if not self.log:
+            return
+        client = scope.get("client")
+        record = {
+            "request_id": request_id,
+            "method": method,
+            "route": route,
+            "path": scope.get("path", ""),
+            "status": status,
+            "latency_ms": round(elapsed * 1000, 2),
+            "segments": scope.get("state", {}).get("segments", 0),
+            "client": client[0] if client else None,
+        }
+        access_logger.info("access", extra={"fields": record})

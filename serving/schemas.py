@@ -1,0 +1,154 @@
+"""Request and response bodies of the v1 API (pydantic): the OpenAPI schema comes from here.
+
+Unknown fields are errors (422 naming them), so a misspelt option is never silently ignored.
+Limits that answer 413 (characters per text, texts per request) are checked by the route, not
+here, because they are not malformed input but too much of it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def check_text(text: str) -> str:
+    """Refuse text that cannot be encoded (a lone surrogate from a JSON \\ud800 escape)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"text holds an invalid character at {err.start}") from None
+    return text
+
+
+class LengthPenalty(_Strict):
+    type: Literal["none", "avg", "gnmt"] = "gnmt"
+    alpha: float = Field(0.6, ge=0.0, le=2.0)
+
+
+class Decoding(_Strict):
+    """Unset fields take the server's defaults (`NMT_DECODING_MODE`, `NMT_BEAM_SIZE`) and the
+    bundle's recorded length penalty and length limits."""
+
+    mode: Literal["greedy", "beam"] | None = None
+    beam_size: int | None = Field(None, ge=1, le=16)
+    n_best: int | None = Field(None, ge=1, le=16, description="1..beam_size; 1 for greedy")
+    length_penalty: LengthPenalty | None = None
+    max_length_ratio: float | None = Field(None, gt=0.0, le=10.0)
+    min_length: int | None = Field(None, ge=0, le=1024)
+
+
+class ReturnOptions(_Strict):
+    scores: bool = True
+    alignment: bool = False
+    attention: bool = False
+
+
+class TranslateRequest(_Strict):
+    text: str | list[str] = Field(description="One text, or a list (the response echoes it)")
+    source: str = Field(description="Language code, or 'auto' where one pair has the target")
+    target: str
+    decoding: Decoding | None = None
+    return_: ReturnOptions = Field(default_factory=ReturnOptions, alias="return")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [{"text": "Open the file menu.", "source": "en", "target": "de"}]
+        },
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _encodable(cls, value: str | list[str]) -> str | list[str]:
+        for text in [value] if isinstance(value, str) else value:
+            check_text(text)
+        return value
+
+    @field_validator("source", "target")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not 1 <= len(value) <= 32 or not value.replace("_", "").replace("-", "").isalnum():
+            raise ValueError("must be a language code such as 'en'")
+        return value
+
+
+class Alternative(BaseModel):
+    text: str
+    score: float | None = None
+
+
+class Attention(BaseModel):
+    """weights[t][s]: attention of output piece t over source piece s."""
+
+    src_tokens: list[str]
+    tgt_tokens: list[str]
+    weights: list[list[float]]
+
+
+class TranslationOut(BaseModel):
+    text: str
+    score: float | None = None
+    alternatives: list[Alternative] = Field(default_factory=list)
+    alignment: list[tuple[int, int, int, int]] | None = Field(
+        None, description="[src_start, src_end, tgt_start, tgt_end] character spans"
+    )
+    attention: Attention | None = None
+
+
+class ModelRef(BaseModel):
+    id: str
+    version: str
+
+
+class TranslateResponse(BaseModel):
+    translations: TranslationOut | list[TranslationOut] = Field(
+        description="An object for a string `text`, a list for a list"
+    )
+    model: ModelRef
+
+
+class ModelInfo(BaseModel):
+    id: str
+    pair: str
+    source: str
+    target: str
+    version: str
+    quantization: str
+    path: str
+    loaded_at: str
+    parameters: int | None = None
+    training_steps: int | None = None
+    decoding: dict[str, object]
+
+
+class ModelsResponse(BaseModel):
+    models: list[ModelInfo]
+
+
+class ReloadRequest(_Strict):
+    bundle: str | None = Field(
+        None, description="A bundle folder name under the models folder; none: all configured"
+    )
+
+
+class Swap(BaseModel):
+    id: str
+    pair: str
+    old_version: str | None
+    new_version: str
+
+
+class ReloadResponse(BaseModel):
+    reloaded: list[Swap]
+
+
+class Health(BaseModel):
+    status: str
+    models: list[ModelRef] = Field(default_factory=list)

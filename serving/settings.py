@@ -1,0 +1,91 @@
+"""Server settings: the one home of the serving defaults.
+
+Every field is read from an environment variable `NMT_<FIELD>` (`NMT_BEAM_SIZE=4`); lists take
+commas (`NMT_API_KEYS=k1,k2`, `NMT_BUNDLES=en-de,en-fr`) or a JSON list. Tests and embedders pass
+keyword arguments instead: `Settings(models_dir=Path("/tmp/models"))`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Every bundle (a folder holding manifest.json) found directly under `models_dir`.
+ALL_BUNDLES = "*"
+
+
+def _split_list(value: Any) -> Any:
+    """'a, b' -> ['a', 'b']; a JSON list string or a real list passes through to pydantic."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """All knobs of the translation service, with their defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="NMT_", extra="ignore", frozen=True)
+
+    # --- what is served --------------------------------------------------------------------------
+    models_dir: Path = Path("models")
+    # Bundle folders to serve: names under `models_dir`, paths, or "*" for every bundle there.
+    bundles: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en-de"])
+    self_test_text: str = "Open the file menu."
+
+    # --- process ---------------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1)  # uvicorn worker processes, each with its own models
+    threads: int = Field(0, ge=0)  # ONNX Runtime intra-op threads per model; 0 = all cores
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    access_log: bool = True  # one JSON line per request on the `serving.access` logger
+
+    # --- decoding defaults (a request's `decoding` overrides them) ----------------------------
+    decoding_mode: Literal["greedy", "beam"] = "beam"
+    beam_size: int = Field(5, ge=1, le=16)
+
+    # --- micro-batching --------------------------------------------------------------------------
+    batch_max_texts: int = Field(32, ge=1)  # texts in one micro-batch
+    batch_max_tokens: int = Field(2048, ge=1)  # padded source tokens: texts x longest estimate
+    batch_wait_ms: float = Field(2.0, ge=0)  # how long the oldest text may wait for company
+    queue_size: int = Field(1024, ge=1)  # texts waiting per model; beyond: 503 + Retry-After
+    request_timeout_s: float = Field(30.0, gt=0)  # a request's deadline; past it: 504
+    shutdown_timeout_s: float = Field(60.0, gt=0)  # SIGTERM: how long in-flight work may take
+
+    # --- limits ----------------------------------------------------------------------------------
+    max_chars: int = Field(5000, ge=1)  # per text; over: 413 (400 on LibreTranslate routes)
+    max_texts: int = Field(100, ge=1)  # per request; over: 413 (400 on LibreTranslate routes)
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)  # request body; over: 413
+    max_alternatives: int = Field(3, ge=0, le=15)  # LibreTranslate `alternatives`
+
+    # --- security --------------------------------------------------------------------------------
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)  # empty: off
+    admin_key: SecretStr | None = None  # for POST /v1/models/reload
+    rate_limit_per_minute: float = Field(600.0, ge=0)  # per API key; 0 = unlimited
+    rate_limit_burst: int = Field(60, ge=1)  # requests a key may send at once
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("bundles", "api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("bundles")
+    @classmethod
+    def _some_bundle(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one bundle must be configured")
+        return value
+
+    @property
+    def keys_on(self) -> bool:
+        """API keys are required on the translation routes."""
+        return bool(self.api_keys)
