@@ -11,7 +11,7 @@ CONFIG ?= configs/en-de.yaml
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-serve data train bench-train export lint format test clean-venv
+.PHONY: help setup setup-serve data train bench-train export translate lint format test clean-venv
 
 help:
 	@echo "make setup        full environment (.venv, torch==2.13.0 CPU first, then all extras)"
@@ -19,6 +19,7 @@ help:
 	@echo "make data         build the Debian en-de corpus into \$$NMT_HOME/data/$(PAIR)"
 	@echo "make train        train configs/en-de.yaml (CONFIG=..., ARGS='trainer.max_time=00:00:30:00')"
 	@echo "make bench-train  training speed (target tokens/s), fp32 and bf16"
+	@echo "make translate    translate a file: IN=file.po OUT=de.po (txt tsv jsonl po pot xliff)"
 	@echo "make lint         ruff check + ruff format --check + mypy on nmt/"
 	@echo "make test         lint, then the test suite"
 
@@ -27,7 +28,7 @@ $(VENV)/.setup-full: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[serve,data,train,test]'
+	$(BIN)/pip install --quiet -e '.[serve,data,files,train,test]'
 	touch $@ $(VENV)/.setup-serve
 
 # Serving setup: core + serve only. A full setup is a superset, so it satisfies this too.
@@ -54,6 +55,12 @@ RUN ?= $(NMT_HOME)/runs/en-de
 export: setup
 	@test -n "$(OUT)" || { echo "make export RUN=run-folder OUT=output-folder"; exit 2; }
 	$(BIN)/python -m nmt.export $(RUN) $(OUT) $(ARGS)
+
+# Translate a file (txt, tsv, jsonl, po, pot, xlf/xliff); the same command again resumes.
+BUNDLE ?= models/en-de
+translate: setup
+	@test -n "$(IN)" -a -n "$(OUT)" || { echo "make translate IN=input-file OUT=output-file [ARGS='--beam 5 --shard 1/4']"; exit 2; }
+	$(BIN)/nmt translate "$(IN)" "$(OUT)" --bundle $(BUNDLE) $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check nmt training serving tests bench

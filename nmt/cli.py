@@ -110,6 +110,12 @@ def _translate(args: argparse.Namespace) -> int:
             raise ConfigError(f"{option} must be >= 1, got {value}")
     if args.threads is not None and args.threads < 1:
         raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+    from nmt.files.command import file_options_given, translate_file
+
+    if args.input is not None or args.output is not None:
+        return translate_file(args)
+    if given := file_options_given(args):
+        raise ConfigError(f"{', '.join(given)} need INPUT and OUTPUT files")
     translator = Translator.load(args.bundle, threads=args.threads, batch_size=args.batch_size)
     decoding = translator.decoding_config(beam_size=args.beam)
     stdin, stdout = _utf8_stdin(), _utf8(sys.stdout)
@@ -143,12 +149,17 @@ def _utf8(stream: TextIO) -> TextIO:
 
 
 def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from nmt.files.command import add_arguments
+
     translate = sub.add_parser(
         "translate",
-        help="translate stdin lines with a model bundle",
+        help="translate stdin lines or a file with a model bundle",
         description="Read lines on stdin and write one translation per line on stdout "
-        "(blank lines stay blank). Sentences of a line are translated one by one.",
+        "(blank lines stay blank). Sentences of a line are translated one by one. With INPUT "
+        "OUTPUT: translate a file (txt, tsv, jsonl, po, pot, xlf/xliff by its extension); "
+        "running the same command again resumes an interrupted run.",
     )
+    add_arguments(translate)
     translate.add_argument(
         "--bundle", type=Path, default=Path("models/en-de"), help="model bundle folder"
     )
@@ -234,11 +245,13 @@ def _refusals() -> tuple[type[Exception], ...]:
     from nmt.config import ConfigError
     from nmt.corpus.apt import AptError
     from nmt.corpus.readers import CorpusInputError
+    from nmt.files.errors import FileInputError
 
     return (
         ConfigError,
         AptError,
         CorpusInputError,
+        FileInputError,
         BundleError,
         FileNotFoundError,
         PermissionError,

@@ -127,6 +127,14 @@ def _accelerator_candidates(
     return found
 
 
+def marker_positions(text: str, marker: str) -> list[int]:
+    """Positions where `marker` could be a keyboard accelerator, judged on `text` alone (file
+    translation has no translation to compare with): `_accelerator_candidates` without the
+    shared-identifier test, so a mid-word marker counts (`E_xit`) unless it is doubled or
+    inside a placeholder, tag, entity, URL or path."""
+    return _accelerator_candidates(text, "", marker, frozenset())
+
+
 def remove_accelerators(
     source: str, target: str, markers: Iterable[str], vocabulary: frozenset[str]
 ) -> tuple[str, str]:

@@ -1,0 +1,90 @@
+"""Keyboard accelerators in catalog entries (`_Open`, `&Open`): taken out before translation
+and put back once, so the translation carries exactly one marker.
+
+Candidates are found by the corpus rule (`nmt.corpus.sources.accelerators.marker_positions`:
+a single marker before a letter or digit, outside placeholders, markup, entities, URLs and
+paths). An entry has an accelerator when it has exactly one candidate of a marker the catalog
+uses. The catalog's markers: the one it declares (a PO header's `X-Accelerator-Marker`), else
+those its sources show (`detect_markers`). Placement in the translation, first that works:
+before the same letter starting a word, before the same letter anywhere, before the first
+letter or digit starting a word, before the first letter or digit; each only where the result
+has exactly that one candidate (never inside a placeholder or URL).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+
+from nmt.corpus.sources.accelerators import CATALOG_MARKERS, marker_positions
+
+logger = logging.getLogger(__name__)
+
+_MIN_LABELS = 1  # entries whose single candidate starts a capitalised word (`_Open`)...
+_LABEL_SHARE = 0.5  # ... and their share of the entries that hold a candidate at all
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Accelerator:
+    """The marker and the character it stood before in the source (`_`, `O` for `_Open`)."""
+
+    marker: str
+    key: str
+
+
+def detect_markers(sources: Sequence[str], candidates: Iterable[str] = CATALOG_MARKERS) -> str:
+    """The markers (a string of marker characters) that a catalog's `sources` use: those for
+    which at least `_MIN_LABELS` entries have a single candidate at the start of a capitalised
+    word, and these are at least `_LABEL_SHARE` of the entries with any candidate. A catalog of
+    UI labels (`_Open`, `_Save As...`) passes; identifiers (`pg_dump`, `K&R`) fail."""
+    found = ""
+    for marker in candidates:
+        labels = with_candidates = 0
+        for text in sources:
+            positions = marker_positions(text, marker)
+            with_candidates += bool(positions)
+            if len(positions) == 1:
+                i = positions[0]
+                labels += (i == 0 or not text[i - 1].isalnum()) and text[i + 1].isupper()
+        if labels >= _MIN_LABELS and labels >= _LABEL_SHARE * with_candidates:
+            found += marker
+    return found
+
+
+def strip_accelerator(text: str, markers: str) -> tuple[str, Accelerator | None]:
+    """`text` without its accelerator marker, and the accelerator (None when `text` has none:
+    no candidate, or several, which are then text rather than an accelerator)."""
+    for marker in markers:
+        positions = marker_positions(text, marker)
+        if len(positions) == 1:
+            i = positions[0]
+            return text[:i] + text[i + 1 :], Accelerator(marker, text[i + 1])
+    return text, None
+
+
+def place_accelerator(translation: str, accelerator: Accelerator) -> str:
+    """`translation` with exactly one `accelerator.marker` (see the module docstring); markers
+    the model produced itself are removed first. Unchanged when no position works (a
+    translation without letters or digits)."""
+    marker = accelerator.marker
+    for i in reversed(marker_positions(translation, marker)):
+        translation = translation[:i] + translation[i + 1 :]
+    for i in _positions(translation, accelerator.key):
+        marked = translation[:i] + marker + translation[i:]
+        if marker_positions(marked, marker) == [i]:
+            return marked
+    logger.debug("no place for accelerator %r in %r", marker, translation)
+    return translation
+
+
+def _positions(text: str, key: str) -> Iterator[int]:
+    """Candidate positions, best first (see the module docstring)."""
+    key = key.casefold()
+    starts = [
+        i for i, c in enumerate(text) if c.isalnum() and (i == 0 or not text[i - 1].isalnum())
+    ]
+    yield from (i for i in starts if text[i].casefold() == key)
+    yield from (i for i, c in enumerate(text) if c.casefold() == key)
+    yield from starts
+    yield from (i for i, c in enumerate(text) if c.isalnum())

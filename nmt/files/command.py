@@ -1,0 +1,145 @@
+"""`nmt translate INPUT OUTPUT`: the options, their checks and the run.
+
+Every check that needs no model runs before the bundle is loaded, so a wrong option or a
+broken catalog is refused at once. The summary (counts, seconds, segments/s) goes to stdout
+as JSON; the progress bar and logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nmt.files.errors import FileInputError
+from nmt.files.formats import CATALOG_FORMATS, FORMATS, LINE_FORMATS, detect_format
+from nmt.files.records import Shard
+
+logger = logging.getLogger(__name__)
+
+FILE_OPTIONS = ("format", "column", "field", "overwrite", "skip_bad", "shard")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """INPUT, OUTPUT and the file options of `nmt translate`."""
+    parser.add_argument("input", nargs="?", type=Path, help="file to translate (else: stdin)")
+    parser.add_argument("output", nargs="?", type=Path, help="where the translation goes")
+    files = parser.add_argument_group("file translation (INPUT OUTPUT)")
+    files.add_argument("--format", choices=FORMATS, help="override the format of the extension")
+    files.add_argument("--column", help="TSV: the column to translate, 1-based or a header name")
+    files.add_argument("--field", help="JSONL: the field to translate (default: text)")
+    files.add_argument(
+        "--overwrite", action="store_true", help="catalogs: retranslate existing translations"
+    )
+    files.add_argument(
+        "--skip-bad", action="store_true", help="skip bad lines (counted) instead of stopping"
+    )
+    files.add_argument("--shard", help="line formats: translate part i of n (i/n, e.g. 2/8)")
+
+
+def file_options_given(args: argparse.Namespace) -> list[str]:
+    """The file options set on the command line (refused without INPUT OUTPUT)."""
+    return [
+        f"--{n.replace('_', '-')}" for n in FILE_OPTIONS if getattr(args, n) not in (None, False)
+    ]
+
+
+def _check_paths(args: argparse.Namespace) -> tuple[Path, Path]:
+    if args.input is None or args.output is None:
+        raise FileInputError("nmt translate", "give both INPUT and OUTPUT (or neither, for stdin)")
+    source, output = Path(args.input), Path(args.output)
+    if not source.is_file():
+        raise FileInputError(source, "no such file")
+    if not output.parent.is_dir():
+        raise FileInputError(output, f"no such folder: {output.parent}")
+    return source, output
+
+
+def _prepare(args: argparse.Namespace, source: Path, output: Path) -> Callable[..., Any]:
+    """Check the options against the format and read what can be read without a model;
+    returns `run(translate, settings, language) -> summary`."""
+    fmt = detect_format(source, args.format)
+    if fmt in LINE_FORMATS:
+        if args.overwrite:
+            raise FileInputError(source, "--overwrite is for catalogs (po, pot, xliff)")
+        return _prepare_lines(args, fmt, source, output)
+    if args.shard is not None:
+        raise FileInputError(
+            source,
+            f"--shard is for line formats ({', '.join(LINE_FORMATS)}); "
+            f"a {fmt} catalog is translated whole",
+        )
+    if args.column is not None or args.field is not None:
+        raise FileInputError(source, "--column and --field are for TSV and JSONL files")
+    return _prepare_catalog(args, fmt, source, output)
+
+
+def _prepare_lines(
+    args: argparse.Namespace, fmt: str, source: Path, output: Path
+) -> Callable[..., Any]:
+    from nmt.files.codecs import make_codec
+    from nmt.files.stream import LineJob, translate_lines
+
+    try:
+        codec = make_codec(fmt, column=args.column, field=args.field)
+        shard = Shard.parse(args.shard) if args.shard is not None else None
+    except ValueError as err:
+        raise FileInputError(source, str(err)) from None
+    job = LineJob(source, output, fmt, codec, shard=shard, skip_bad=args.skip_bad)
+    return lambda translate, settings, language: translate_lines(job, translate, settings)
+
+
+def _prepare_catalog(
+    args: argparse.Namespace, fmt: str, source: Path, output: Path
+) -> Callable[..., Any]:
+    from nmt.files.catalog import translate_catalog
+
+    def run(translate: Any, settings: dict[str, Any], language: str) -> dict[str, Any]:
+        settings = {**settings, "overwrite": args.overwrite}
+        return translate_catalog(
+            _catalog(fmt, source, language, args.overwrite), source, output, translate, settings
+        )
+
+    _catalog(fmt, source, "de", args.overwrite)  # refuse a broken catalog before loading a model
+    return run
+
+
+def _catalog(fmt: str, source: Path, language: str, overwrite: bool) -> Any:
+    if fmt == "xliff":
+        from nmt.files.xliff import XliffCatalog
+
+        return XliffCatalog(source, language=language, overwrite=overwrite)
+    from nmt.files.po import PoCatalog
+
+    return PoCatalog(source, language=language, overwrite=overwrite, fmt=fmt)
+
+
+def translate_file(args: argparse.Namespace) -> int:
+    """Run `nmt translate INPUT OUTPUT` (options already range-checked by the CLI)."""
+    from nmt.translator import Translator
+
+    source, output = _check_paths(args)
+    run = _prepare(args, source, output)
+    translator = Translator.load(args.bundle, threads=args.threads, batch_size=args.batch_size)
+    decoding = translator.decoding_config(beam_size=args.beam)
+
+    def translate(texts: Sequence[str]) -> Any:
+        return translator.translate(texts, decoding, return_alignment=False)
+
+    bundle = translator.bundle
+    settings = {
+        "bundle": str(Path(args.bundle).resolve()),
+        "model": bundle.version if bundle is not None else None,
+        "decoding": repr(decoding),
+    }
+    pair = bundle.pair if bundle is not None else "en-de"
+    result = run(translate, settings, pair.split("-")[-1])
+    sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+    return 0
+
+
+__all__ = ["CATALOG_FORMATS", "add_arguments", "file_options_given", "translate_file"]
