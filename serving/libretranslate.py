@@ -172,12 +172,23 @@ async def translate(request: Request) -> dict[str, Any]:
     return answer
 
 
-@router.api_route(
+_LANGUAGES = {
+    200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LibreTranslateLanguages"}}}},  # noqa: E501
+}
+
+
+@router.post(
     "/languages",
-    methods=["GET", "POST"],
-    responses={
-        200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LibreTranslateLanguages"}}}},  # noqa: E501
-    },
+    responses=_LANGUAGES,
+    summary="Languages and their targets (POST, as libretranslatepy may send)",
+)
+async def list_languages_post(request: Request) -> list[dict[str, Any]]:
+    return await list_languages(request)
+
+
+@router.get(
+    "/languages",
+    responses=_LANGUAGES,
     summary="Languages and their targets (LibreTranslate-compatible)",
 )
 async def list_languages(request: Request) -> list[dict[str, Any]]:

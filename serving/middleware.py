@@ -18,6 +18,7 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.errors import LIBRETRANSLATE_PATHS, ApiError
@@ -89,7 +90,8 @@ class RequestContext:
             self._observe(scope, status, time.perf_counter() - started, request_id)
 
     def _counting(self, receive: Receive) -> Receive:
-        """`receive` that refuses (413, via the app's error handler) a body over the limit."""
+        """`receive` that refuses a body over the limit: an HTTPException(413), which FastAPI's
+        body parser lets through (it turns other errors into 400) to the app's error handler."""
         seen = 0
         limit = self.max_body_bytes
 
@@ -99,7 +101,7 @@ class RequestContext:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _too_large(limit)
+                    raise HTTPException(413, _too_large(limit).message)
             return message
 
         return counted
