@@ -58,7 +58,9 @@ def assert_refused(proc: subprocess.CompletedProcess[str], message: str) -> None
         (["--batch-size", "0"], "--batch-size must be >= 1"),
         (["--threads", "0"], "--threads must be >= 1"),
         (["--bogus"], "unrecognized arguments: --bogus"),
-        (["input.txt"], "unrecognized arguments: input.txt"),  # files come later
+        (["input.txt"], "give both INPUT and OUTPUT (or neither, for stdin)"),
+        (["--column", "2"], "--column need INPUT and OUTPUT files"),
+        (["a.txt", "b.txt", "c.txt"], "unrecognized arguments: c.txt"),
     ],
 )
 def test_bad_options_are_refused_in_one_line(tmp_path: Path, args: list[str], message: str) -> None:

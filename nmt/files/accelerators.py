@@ -6,7 +6,8 @@ a single marker before a letter or digit, outside placeholders, markup, entities
 paths). An entry has an accelerator when it has exactly one candidate of a marker the catalog
 uses. The catalog's markers: the one it declares (a PO header's `X-Accelerator-Marker`), else
 those its sources show (`detect_markers`). Placement in the translation, first that works:
-before the same letter starting a word, before the same letter anywhere, before the first
+before the same letter (accents aside: `O` for `Ö`) starting a word, before the same letter
+anywhere, before the first
 letter or digit starting a word, before the first letter or digit; each only where the result
 has exactly that one candidate (never inside a placeholder or URL).
 """
@@ -15,9 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 
 from nmt.corpus.sources.accelerators import CATALOG_MARKERS, marker_positions
+from nmt.protect import protect
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +73,10 @@ def place_accelerator(translation: str, accelerator: Accelerator) -> str:
     marker = accelerator.marker
     for i in reversed(marker_positions(translation, marker)):
         translation = translation[:i] + translation[i + 1 :]
+    inside = _inside_protected(translation)
     for i in _positions(translation, accelerator.key):
+        if i in inside:
+            continue
         marked = translation[:i] + marker + translation[i:]
         if marker_positions(marked, marker) == [i]:
             return marked
@@ -78,13 +84,30 @@ def place_accelerator(translation: str, accelerator: Accelerator) -> str:
     return translation
 
 
+def _inside_protected(text: str) -> set[int]:
+    """Offsets strictly inside a span `nmt.protect` protects (`%s`, `<b>`, a URL): a marker
+    there would break it."""
+    inside: set[int] = set()
+    shift = 0  # original offset minus masked offset, up to the current span
+    for span in protect(text).spans:
+        start = span.start + shift
+        inside.update(range(start + 1, start + len(span.original)))
+        shift += len(span.original) - len(span.symbol)
+    return inside
+
+
+def _base(char: str) -> str:
+    """The letter without its accents, case-folded: `Ö` -> `o`, so `_Open` -> `_Öffnen`."""
+    return unicodedata.normalize("NFD", char)[0].casefold()
+
+
 def _positions(text: str, key: str) -> Iterator[int]:
     """Candidate positions, best first (see the module docstring)."""
-    key = key.casefold()
+    key = _base(key)
     starts = [
         i for i, c in enumerate(text) if c.isalnum() and (i == 0 or not text[i - 1].isalnum())
     ]
-    yield from (i for i in starts if text[i].casefold() == key)
-    yield from (i for i, c in enumerate(text) if c.casefold() == key)
+    yield from (i for i in starts if _base(text[i]) == key)
+    yield from (i for i, c in enumerate(text) if _base(c) == key)
     yield from starts
     yield from (i for i, c in enumerate(text) if c.isalnum())

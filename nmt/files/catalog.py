@@ -47,10 +47,11 @@ def translate_catalog(
     translate: TranslateFn,
     settings: Mapping[str, Any],
     *,
-    chunk_texts: int = CHUNK_TEXTS,
+    chunk_texts: int | None = None,
 ) -> dict[str, Any]:
     """Translate `catalog` (read from `source`) into `output`; returns the run's summary."""
     texts = catalog.texts()
+    chunk_texts = chunk_texts or CHUNK_TEXTS
     digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()
     identity = {**settings, **input_identity(source), "format": catalog.fmt, "texts": digest}
     checkpoint = Checkpoint(output, identity)

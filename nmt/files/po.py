@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 _PARSE_LINE = re.compile(r"on line (\d+)")
 _TEMPLATE_VALUE = re.compile(r"INTEGER|EXPRESSION|CHARSET")
+_CHARSET = re.compile(rb"charset=([A-Za-z0-9._-]+)")
 
 
 def _tt() -> Any:
@@ -72,9 +73,11 @@ class PoCatalog:
         self.language = language
         pypo = _tt()
         try:
-            self.store = pypo.pofile.parsestring(path.read_bytes())
+            self.store = pypo.pofile.parsestring(_as_utf8(path, path.read_bytes()))
         except OSError as err:
             raise FileInputError(path, f"cannot read: {err.strerror or err}") from None
+        except FileInputError:
+            raise
         except Exception as err:  # translate-toolkit raises PoParseError, ValueError, ...
             line = _PARSE_LINE.search(str(err))
             message = f"not a valid PO file: {_PARSE_LINE.sub('', str(err)).strip(' :')}"
@@ -159,6 +162,23 @@ class PoCatalog:
     def serialize(self) -> bytes:
         data: bytes = bytes(self.store)
         return data
+
+
+def _as_utf8(path: Path, data: bytes) -> bytes:
+    """The catalog re-encoded as UTF-8 (header included) when its header declares another
+    charset. translate-toolkit 3.20 fails to switch to the declared charset itself, and the
+    output is UTF-8 anyway."""
+    found = _CHARSET.search(data[:16384])
+    charset = found.group(1).decode() if found else "UTF-8"
+    if charset.upper().replace("-", "") in ("UTF8", "CHARSET"):
+        return data
+    try:
+        text = data.decode(charset)
+    except (LookupError, UnicodeDecodeError) as err:
+        raise FileInputError(
+            path, f"cannot decode as its declared charset {charset}: {err}"
+        ) from None
+    return text.replace(f"charset={charset}", "charset=UTF-8", 1).encode("utf-8")
 
 
 def _has_target(unit: Any) -> bool:

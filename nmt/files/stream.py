@@ -43,7 +43,7 @@ class LineJob:
     codec: LineCodec
     shard: Shard | None = None
     skip_bad: bool = False
-    chunk_lines: int = CHUNK_LINES
+    chunk_lines: int | None = None  # None: CHUNK_LINES
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ def translate_lines(
     started, translated = time.perf_counter(), 0
     try:
         with ProgressBar(span.lines, initial=position.done, desc=job.output.name) as bar:
-            for chunk in _chunks(lines, job.chunk_lines):
+            for chunk in _chunks(lines, job.chunk_lines or CHUNK_LINES):
                 data, segments = _chunk_output(job, chunk, translate, position)
                 out.write(data.encode("utf-8"))
                 position.done += len(chunk)

@@ -4,6 +4,7 @@ and the output is predictable. `install(monkeypatch)` makes `Translator.load` re
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from collections.abc import Sequence
@@ -53,8 +54,9 @@ class FakeTranslator:
         self.calls: list[list[str]] = []
         self.delay = delay
 
-    def decoding_config(self, *args: Any, **kwargs: Any) -> DecodingConfig:
-        return DecodingConfig()
+    def decoding_config(self, *, beam_size: int | None = None) -> DecodingConfig:
+        cfg = DecodingConfig()
+        return cfg if beam_size is None else dataclasses.replace(cfg, beam_size=beam_size)
 
     def translate(self, texts: Sequence[str], *args: Any, **kwargs: Any) -> list[Translation]:
         self.calls.append(list(texts))
