@@ -108,7 +108,7 @@ def _model(request: Request, source: str, target: str, texts: list[str]) -> tupl
         ranked = languages.detect(" ".join(texts), [m.source for m in candidates])
         chosen = next(m for m in candidates if m.source == ranked[0][0])
         return chosen, ranked[0][1]
-    if source not in {m.source for m in models}:
+    if source not in {m.source for m in models} | {m.target for m in models}:
         raise _bad(f"{source} is not supported")
     found = [m for m in models if m.source == source and m.target == target]
     if not found:

@@ -1,9 +1,11 @@
 // The web page: fills the language lists from /languages, sends the form to /v1/translate
 // (with n-best, scores and attention) and shows the result. No framework, no build step.
+// Heatmap cells are shaded relative to their row's largest weight; the tooltip has the value.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 let pairs = {}; // source -> [targets]
+let names = {}; // code -> name
 
 function option(select, code, name) {
   const opt = document.createElement("option");
@@ -15,7 +17,7 @@ function option(select, code, name) {
 function fillTargets() {
   const target = $("target");
   target.innerHTML = "";
-  for (const code of pairs[$("source").value] || []) option(target, code, code);
+  for (const code of pairs[$("source").value] || []) option(target, code, names[code] || code);
 }
 
 async function loadLanguages() {
@@ -23,6 +25,7 @@ async function loadLanguages() {
   const languages = await response.json();
   const source = $("source");
   for (const lang of languages) {
+    names[lang.code] = lang.name;
     if (lang.targets.length) {
       pairs[lang.code] = lang.targets;
       option(source, lang.code, lang.name);
@@ -66,9 +69,10 @@ function heatmap(attention) {
     const th = document.createElement("th");
     th.textContent = attention.tgt_tokens[t];
     tr.appendChild(th);
+    const top = Math.max(...row, 1e-6); // shade relative to the row's peak: flat rows stay readable
     row.forEach((weight, s) => {
       const td = tr.insertCell();
-      td.style.background = `rgba(30, 80, 200, ${Math.min(1, Math.max(0, weight))})`;
+      td.style.background = `rgba(30, 80, 200, ${Math.min(1, Math.max(0, weight / top))})`;
       td.title = `${attention.tgt_tokens[t]} → ${attention.src_tokens[s]}: ${weight.toFixed(3)}`;
       td.dataset.weight = String(weight);
     });

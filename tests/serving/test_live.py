@@ -1,0 +1,231 @@
+"""The service as it runs: a real uvicorn process on a loopback port (`python -m serving`),
+the libretranslatepy client, the web page in headless Chromium, SIGTERM draining the queue,
+and the load test tool."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`python -m serving` in a subprocess, configured by NMT_* variables."""
+
+    def __init__(self, models: Path, log: Path, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        variables = {
+            **os.environ,
+            "NMT_MODELS_DIR": str(models),
+            "NMT_HOST": "127.0.0.1",
+            "NMT_PORT": str(self.port),
+            "NMT_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            **env,
+        }
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "serving"],
+            cwd=ROOT,
+            env=variables,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"server not ready in 60 s:\n{self.log.read_text()}")
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+# uvicorn re-raises SIGTERM once it has shut down cleanly, so the exit is by that signal.
+CLEAN_EXIT = (0, -signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def server(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    running = Server(models_dir, log)
+    yield running
+    assert running.stop() in CLEAN_EXIT
+
+
+def test_a_real_uvicorn_process_serves_and_logs_json(server: Server) -> None:
+    body = {"text": "Open the file menu.", "source": "en", "target": "de"}
+    response = httpx.post(f"{server.url}/v1/translate", json=body, headers={"X-Request-ID": "live-1"})
+    assert response.status_code == 200 and response.json()["translations"]["text"]
+    assert response.headers["x-request-id"] == "live-1"
+    time.sleep(0.2)  # the access line is written after the response
+    lines = [json.loads(x) for x in server.log.read_text().splitlines() if x.startswith("{")]
+    access = [x for x in lines if x.get("request_id") == "live-1"]
+    assert access and access[0]["route"] == "/v1/translate" and access[0]["status"] == 200
+    assert access[0]["segments"] == 1 and access[0]["latency_ms"] > 0
+
+
+def test_the_libretranslatepy_client_works_unchanged(server: Server) -> None:
+    from libretranslatepy import LibreTranslateAPI
+
+    client = LibreTranslateAPI(server.url)
+    want = httpx.post(
+        f"{server.url}/v1/translate",
+        json={"text": "Open the file menu.", "source": "en", "target": "de"},
+    ).json()["translations"]["text"]
+    assert client.translate("Open the file menu.", "en", "de") == want
+    languages = client.languages()
+    assert {"code": "en", "name": "English", "targets": ["de"]} in languages
+    assert client.detect("Öffnen Sie die Datei")[0]["language"] == "de"
+
+
+def _browser() -> Any:
+    """Headless Debian Chromium through Selenium; skip without it (fail under CI=true)."""
+    if not (CHROMEDRIVER.exists() and (CHROMIUM.exists() or shutil.which("chromium"))):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but chromium / chromium-driver are not installed")
+        pytest.skip("chromium and chromium-driver are not installed")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    options = webdriver.ChromeOptions()
+    for flag in BROWSER_FLAGS:
+        options.add_argument(flag)
+    options.add_argument("--window-size=1200,1000")
+    options.binary_location = str(CHROMIUM)
+    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    return webdriver.Chrome(options=options, service=service)
+
+
+def test_the_web_page_in_headless_chromium(server: Server, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    driver = _browser()
+    try:
+        driver.get(server.url + "/")
+        wait = WebDriverWait(driver, 30)
+        wait.until(lambda d: Select(d.find_element(By.ID, "target")).options)
+        assert Select(driver.find_element(By.ID, "source")).first_selected_option.get_attribute("value") == "en"
+        text = driver.find_element(By.ID, "text")
+        text.clear()
+        text.send_keys("Save the document.")
+        driver.find_element(By.ID, "n-best").clear()
+        driver.find_element(By.ID, "n-best").send_keys("3")
+        driver.find_element(By.ID, "translate").click()
+        wait.until(ec.visibility_of_element_located((By.ID, "output")))
+        want = httpx.post(
+            f"{server.url}/v1/translate",
+            json={
+                "text": "Save the document.", "source": "en", "target": "de",
+                "decoding": {"mode": "beam", "beam_size": 5, "n_best": 3},
+                "return": {"attention": True},
+            },
+        ).json()["translations"]  # fmt: skip
+        assert driver.find_element(By.ID, "result").text == want["text"].strip()
+        items = driver.find_elements(By.CSS_SELECTOR, "#nbest li")
+        assert len(items) == 1 + len(want["alternatives"])
+        assert f"{want['score']:.4f}" in items[0].text
+        rows = driver.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr")
+        assert len(rows) == len(want["attention"]["tgt_tokens"])
+        cells = rows[0].find_elements(By.TAG_NAME, "td")
+        assert len(cells) == len(want["attention"]["src_tokens"])
+        driver.save_screenshot(str(tmp_path / "page.png"))
+        shot = os.environ.get("NMT_SCREENSHOT")  # keep one to look at: NMT_SCREENSHOT=path.png
+        if shot:
+            shutil.copy(tmp_path / "page.png", shot)
+        # greedy: one hypothesis; an error is shown, not thrown
+        driver.find_element(By.ID, "mode-greedy").click()
+        driver.find_element(By.ID, "translate").click()
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#nbest li")) == 1)
+        text.clear()
+        text.send_keys("x" * 5001)
+        driver.find_element(By.ID, "translate").click()
+        wait.until(ec.visibility_of_element_located((By.ID, "error")))
+        assert driver.find_element(By.ID, "error").text.startswith("413")
+    finally:
+        driver.quit()
+
+
+def test_sigterm_drains_queued_requests(models_dir: Path, tmp_path: Path) -> None:
+    """Requests queued when SIGTERM arrives are all answered 200, then the process exits
+    cleanly and the port is closed."""
+    server = Server(models_dir, tmp_path / "log", NMT_BATCH_WAIT_MS="1500", NMT_ACCESS_LOG="false")
+    results: list[int] = []
+
+    def send(i: int) -> None:
+        body = {"text": f"Sentence number {i}.", "source": "en", "target": "de"}
+        results.append(httpx.post(f"{server.url}/v1/translate", json=body, timeout=60).status_code)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 10
+    while 'nmt_queue_depth{model="en-de"} 8.0' not in httpx.get(f"{server.url}/metrics").text:
+        assert time.monotonic() < deadline, "the requests did not queue"
+        time.sleep(0.02)
+    server.process.send_signal(signal.SIGTERM)  # all 8 wait in the queue (1.5 s batch wait)
+    for t in threads:
+        t.join(timeout=60)
+    assert results == [200] * 8
+    assert server.process.wait(timeout=60) in CLEAN_EXIT
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{server.url}/healthz", timeout=2)
+    log = (tmp_path / "log").read_text()
+    assert "draining" in log and "drained" in log
+
+
+def test_the_load_tool_reports_throughput_latency_and_batches(server: Server, tmp_path: Path) -> None:
+    out = tmp_path / "load"
+    cmd = [sys.executable, str(ROOT / "bench" / "loadtest.py"), "--url", server.url]
+    run = subprocess.run(
+        [*cmd, "--clients", "4", "--duration", "1.5", "--mode", "greedy", "--out", str(out)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    result = json.loads(out.with_suffix(".json").read_text())
+    assert result["requests_ok"] > 0 and result["errors"] == {}
+    assert result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
+    assert sum(result["batch_size_histogram"].values()) > 0 and result["loadgen_cpu_cores"] > 0
+    assert "| requests ok |" in out.with_suffix(".md").read_text()
+    refused = subprocess.run([*cmd[:2], "--url", "http://example.com:80"], capture_output=True, text=True)
+    assert refused.returncode == 2 and "loopback" in refused.stderr
