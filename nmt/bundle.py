@@ -200,6 +200,41 @@ def write_bundle(
     return load_bundle(out_dir)
 
 
+def update_bundle(
+    path: Path,
+    *,
+    scores: Mapping[str, Any] | None = None,
+    decoding: DecodingConfig | None = None,
+    model_card_text: str | None = None,
+) -> Bundle:
+    """Rewrite the bundle at `path` with new scores, default decoding and/or model card (None
+    keeps the current one); graphs, tokenizer, training info and `created` are kept. Verifies the
+    bundle first (a damaged bundle is refused, not re-hashed into looking sound) and writes
+    atomically like `write_bundle`."""
+    old = load_bundle(path)
+    manifest = old.manifest
+    return write_bundle(
+        old.path,
+        encoder=old.encoder_path,
+        decoder=old.decoder_path,
+        spm_model=old.spm_path,
+        pair=old.pair,
+        model=old.model_config,
+        parameters=int(manifest["parameters"]),
+        corpus_manifest_sha256=manifest["corpus_manifest_sha256"],
+        training=manifest["training"],
+        model_card_text=(
+            model_card_text
+            if model_card_text is not None
+            else (old.path / MODEL_CARD).read_text(encoding="utf-8")
+        ),
+        scores=manifest["scores"] if scores is None else scores,
+        quantization=old.quantization,
+        decoding=old.decoding if decoding is None else decoding,
+        created=str(manifest["created"]),
+    )
+
+
 def _check_write_args(
     quantization: str, training: Mapping[str, Any], spm_model: Path, model: ModelConfig
 ) -> None:

@@ -1,35 +1,57 @@
-"""Command line of the export: `python -m nmt.export RUN_DIR OUT_DIR [options]`.
+"""Command line of the export: `python -m nmt.export RUN_DIR OUT_DIR [options]` (`make export`).
 
-`add_arguments` + `run` let `nmt export` (nmt/cli.py) reuse the same options and handler.
+Exports the run's best checkpoint to ONNX (fp32 + int8, parity-checked) under a work folder,
+then writes the bundle to OUT_DIR (int8 graphs by default) and chooses its default decoding on
+the valid split. OUT_DIR is the only place outside NMT_HOME that is written: `models/en-de` is
+replaced only when OUT_DIR names it. `add_arguments` + `run` serve `nmt export` too.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from nmt.export.run import ExportError, export_run
+from nmt.bundle import BundleError
+from nmt.config import ConfigError, TrainConfig, load_yaml
+from nmt.export.run import ExportError, ExportReport, export_run
+from nmt.paths import data_dir, nmt_home
 
 logger = logging.getLogger(__name__)
 
 EXIT_FAILED = 1  # the parity check did not hold (the report is still written)
 EXIT_REFUSED = 2  # bad input: no such run, not a checkpoint, no valid split
+QUANTIZATIONS = ("int8-dynamic", "int8-static", "fp32")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The export's options on `parser` (positional RUN_DIR and OUT_DIR included)."""
     parser.add_argument("run_dir", type=Path, help="training run folder ($NMT_HOME/runs/NAME)")
-    parser.add_argument("out_dir", type=Path, help="where fp32/, int8/ and the report go")
+    parser.add_argument("out_dir", type=Path, help="the bundle folder to write")
     parser.add_argument("--checkpoint", default="best.ckpt", help="checkpoint file in RUN_DIR")
-    parser.add_argument("--no-quantize", action="store_true", help="fp32 graphs only")
     parser.add_argument(
-        "--no-fp32", action="store_true", help="delete the fp32 graphs after the parity check"
+        "--quantization", choices=QUANTIZATIONS, default="int8-dynamic", help="graphs to bundle"
     )
+    parser.add_argument(
+        "--fp32-bundle", type=Path, metavar="DIR", help="also write an fp32 bundle to DIR"
+    )
+    parser.add_argument(
+        "--work", type=Path, help="graphs + export_report.json (default $NMT_HOME/exports/RUN)"
+    )
+    parser.add_argument("--graphs-only", action="store_true", help="export graphs, no bundle")
     parser.add_argument("--parity-sentences", type=int, default=200, metavar="N")
+    parser.add_argument(
+        "--tune-sentences",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="valid sentences for choosing the length penalty (0: keep default)",
+    )
     parser.add_argument("--corpus", type=Path, help="corpus folder with valid.tsv")
     parser.add_argument(
         "--static", action="store_true", help="also try static (calibrated) int8: int8-static/"
@@ -37,29 +59,88 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Handler: export, print the report as JSON on stdout; a failure is one stderr line."""
+    """Handler: export, bundle, tune; print a JSON summary on stdout; a failure is one line."""
     try:
+        corpus = _corpus(args)
+        work = args.work or nmt_home() / "exports" / args.run_dir.resolve().name
         report = export_run(
             args.run_dir,
-            args.out_dir,
+            work,
             checkpoint=args.checkpoint,
-            quantize=not args.no_quantize,
-            keep_fp32=not args.no_fp32,
+            quantize=args.quantization != "fp32",
             parity_sentences=args.parity_sentences,
-            corpus_dir=args.corpus,
-            static=args.static,
+            corpus_dir=corpus,
+            static=args.static or args.quantization == "int8-static",
         )
+        summary: dict[str, Any] = {"export": report.to_dict()}
+        if not args.graphs_only:
+            summary["bundles"] = _bundles(args, work, report, corpus)
     except ExportError as err:
         sys.stderr.write(f"nmt export: {str(err).splitlines()[0]}\n")
         return EXIT_FAILED if err.report is not None else EXIT_REFUSED
-    sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    except (BundleError, ConfigError, OSError) as err:
+        sys.stderr.write(f"nmt export: {str(err).splitlines()[0]}\n")
+        return EXIT_REFUSED
+    sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     return 0
+
+
+def _corpus(args: argparse.Namespace) -> Path:
+    if args.corpus:
+        return Path(args.corpus)
+    try:
+        cfg = load_yaml(TrainConfig, args.run_dir / "config.yaml")
+    except (ConfigError, OSError) as err:
+        raise ExportError(f"{args.run_dir}: not a training run: {err}") from err
+    return cfg.data or data_dir(cfg.pair)
+
+
+def _bundles(
+    args: argparse.Namespace, work: Path, report: ExportReport, corpus: Path
+) -> dict[str, Any]:
+    """Write the bundle(s), choose the decoding on valid; {path: version, ...} + the table."""
+    from nmt.bundle import load_bundle, update_bundle
+    from nmt.evaluate.testsets import from_corpus
+    from nmt.evaluate.tune import tune_length_penalty
+    from nmt.export.assemble import make_bundle
+    from nmt.translator import Translator
+
+    def write(out: Path, quantization: str) -> None:
+        make_bundle(
+            args.run_dir, work, out, report=report, corpus_dir=corpus, quantization=quantization
+        )
+
+    write(args.out_dir, args.quantization)
+    bundle = load_bundle(args.out_dir)
+    out: dict[str, Any] = {}
+    if args.tune_sentences > 0:
+        valid = from_corpus(corpus, "valid")
+        n = min(len(valid), args.tune_sentences)
+        valid = dataclasses.replace(
+            valid,
+            sources=valid.sources[:n],
+            references=valid.references[:n],
+            parts={"valid": (0, n)},
+        )
+        decoding, table = tune_length_penalty(Translator.load(args.out_dir), valid)
+        scores = {**bundle.manifest["scores"], "valid_length_penalty": table}
+        bundle = update_bundle(args.out_dir, decoding=decoding, scores=scores)
+        out["valid_length_penalty"] = table
+    out[str(args.out_dir)] = bundle.version
+    if args.fp32_bundle:
+        write(args.fp32_bundle, "fp32")
+        fp32 = update_bundle(
+            args.fp32_bundle, decoding=bundle.decoding, scores=bundle.manifest["scores"]
+        )
+        out[str(args.fp32_bundle)] = fp32.version
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m nmt.export",
-        description="Export a training run to ONNX (fp32 + int8) and check parity with PyTorch.",
+        description="Export a training run to ONNX (fp32 + int8, parity-checked against "
+        "PyTorch) and write a model bundle.",
     )
     add_arguments(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

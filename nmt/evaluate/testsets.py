@@ -1,0 +1,113 @@
+"""Test sets: parallel sources and references, optionally cut into named parts.
+
+A corpus folder (`nmt data build`) writes its test split as consecutive blocks, one per test
+part, in the order of `manifest.json`'s `test_parts` ({name: count}); a user test set is a TSV
+(source TAB reference) or a pair of line-aligned files, one part named after the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+
+class TestSetError(ValueError):
+    """A test set that cannot be read; the message names the file (and line)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class TestSet:
+    """`sources[i]` translates to `references[i]`; `parts` maps a part name to its [start, end)
+    line range (ranges are consecutive and cover every line)."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+    name: str
+    sources: list[str]
+    references: list[str]
+    parts: dict[str, tuple[int, int]]
+
+    def __post_init__(self) -> None:
+        if len(self.sources) != len(self.references):
+            raise TestSetError(
+                f"{self.name}: {len(self.sources)} sources, {len(self.references)} references"
+            )
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def part(self, name: str) -> TestSet:
+        """The part `name` alone, as a test set of one part."""
+        start, end = self.parts[name]
+        return TestSet(
+            name, self.sources[start:end], self.references[start:end], {name: (0, end - start)}
+        )
+
+
+def read_tsv(path: Path, *, name: str | None = None) -> tuple[list[str], list[str]]:
+    """Sources and references of a two-column TSV; TestSetError names a bad line."""
+    sources, references = [], []
+    try:
+        with path.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, 1):
+                fields = line.rstrip("\n").split("\t")
+                if len(fields) != 2:
+                    raise TestSetError(
+                        f"{path}:{number}: expected source TAB reference, got {len(fields)} "
+                        "field(s)"
+                    )
+                sources.append(fields[0])
+                references.append(fields[1])
+    except UnicodeDecodeError as err:
+        raise TestSetError(f"{path}: not UTF-8: {err}") from err
+    except OSError as err:
+        raise TestSetError(f"cannot read {name or path}: {err}") from err
+    return sources, references
+
+
+def from_tsv(path: Path) -> TestSet:
+    """A user test set: one part named after the file."""
+    sources, references = read_tsv(path)
+    return TestSet(path.stem, sources, references, {path.stem: (0, len(sources))})
+
+
+def from_files(source: Path, reference: Path) -> TestSet:
+    """A user test set from line-aligned source and reference files."""
+    texts = []
+    for path in (source, reference):
+        try:
+            texts.append(path.read_text(encoding="utf-8").splitlines())
+        except (OSError, UnicodeDecodeError) as err:
+            raise TestSetError(f"cannot read {path}: {err}") from err
+    if len(texts[0]) != len(texts[1]):
+        raise TestSetError(
+            f"{source} has {len(texts[0])} lines but {reference} has {len(texts[1])}"
+        )
+    return TestSet(source.stem, texts[0], texts[1], {source.stem: (0, len(texts[0]))})
+
+
+def from_corpus(corpus_dir: Path, split: str = "test") -> TestSet:
+    """The `split` of a corpus folder; for `test`, cut into the manifest's test parts."""
+    sources, references = read_tsv(corpus_dir / f"{split}.tsv")
+    parts = {split: (0, len(sources))}
+    if split == "test":
+        parts = _corpus_parts(corpus_dir / "manifest.json", len(sources)) or parts
+    return TestSet(f"{corpus_dir.name}/{split}", sources, references, parts)
+
+
+def _corpus_parts(manifest_path: Path, total: int) -> dict[str, tuple[int, int]]:
+    try:
+        counts = json.loads(manifest_path.read_text(encoding="utf-8")).get("test_parts") or {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+    if sum(counts.values()) != total:
+        raise TestSetError(
+            f"{manifest_path}: test_parts count {sum(counts.values())} lines, test.tsv has "
+            f"{total}: the corpus folder is inconsistent"
+        )
+    parts, start = {}, 0
+    for name, count in counts.items():
+        parts[name] = (start, start + int(count))
+        start += int(count)
+    return parts
