@@ -236,7 +236,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(sub)
     _add_train(sub)
     _add_translate(sub)
+    _add_export(sub)
+    _add_evaluate(sub)
     return parser
+
+
+def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from nmt.export import cli as export_cli
+
+    export = sub.add_parser(
+        "export",
+        help="export a run to ONNX (parity-checked, int8) and write a model bundle",
+        description="Export RUN_DIR's best checkpoint to ONNX, check parity with PyTorch, "
+        "quantize to int8 and write the bundle OUT_DIR.",
+    )
+    export_cli.add_arguments(export)
+    export.set_defaults(handler=export_cli.run)
+
+
+def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from nmt.evaluate import cli as evaluate_cli
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="score a bundle or run: BLEU, chrF, TER by part and decoding, report + plots",
+        description="Evaluate a model on the corpus test split or your own test set.",
+    )
+    evaluate_cli.add_arguments(evaluate)
+    evaluate.set_defaults(handler=evaluate_cli.run)
 
 
 def _refusals() -> tuple[type[Exception], ...]:
@@ -245,6 +272,7 @@ def _refusals() -> tuple[type[Exception], ...]:
     from nmt.config import ConfigError
     from nmt.corpus.apt import AptError
     from nmt.corpus.readers import CorpusInputError
+    from nmt.evaluate.testsets import TestSetError
     from nmt.files.errors import FileInputError
 
     return (
@@ -252,6 +280,7 @@ def _refusals() -> tuple[type[Exception], ...]:
         AptError,
         CorpusInputError,
         FileInputError,
+        TestSetError,
         BundleError,
         FileNotFoundError,
         PermissionError,

@@ -9,6 +9,7 @@ import pytest
 
 from nmt.cli import main
 from nmt.export import ExportReport, export_run
+from nmt.export.cli import main as export_main
 from tests.synthetic import import_corpus
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
@@ -36,3 +37,25 @@ def exported(
     out = tmp_path_factory.mktemp("export-out")
     report = export_run(run_dir, out, parity_sentences=PARITY_SENTENCES, corpus_dir=corpus)
     return out, report
+
+
+@pytest.fixture(scope="session")
+def bundles(run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`python -m nmt.export` of the tiny run: ROOT/int8 (the bundle), ROOT/fp32, ROOT/work."""
+    root = tmp_path_factory.mktemp("bundles")
+    args = [
+        str(run_dir),
+        str(root / "int8"),
+        "--work",
+        str(root / "work"),
+        "--corpus",
+        str(corpus),
+        "--fp32-bundle",
+        str(root / "fp32"),
+        "--parity-sentences",
+        "16",
+        "--tune-sentences",
+        "24",
+    ]
+    assert export_main(args) == 0
+    return root

@@ -14,27 +14,6 @@ from nmt.export.cli import main as export_main
 from nmt.translator import Translator
 
 
-@pytest.fixture(scope="module")
-def bundles(run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("bundles")
-    args = [
-        str(run_dir),
-        str(root / "int8"),
-        "--work",
-        str(root / "work"),
-        "--corpus",
-        str(corpus),
-        "--fp32-bundle",
-        str(root / "fp32"),
-        "--parity-sentences",
-        "16",
-        "--tune-sentences",
-        "24",
-    ]
-    assert export_main(args) == 0
-    return root
-
-
 def test_the_bundle_records_training_parity_and_decoding(bundles: Path, corpus: Path) -> None:
     bundle = load_bundle(bundles / "int8")
     manifest = bundle.manifest
