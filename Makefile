@@ -11,7 +11,7 @@ CONFIG ?= configs/en-de.yaml
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-serve data train bench-train export translate lint format test clean-venv
+.PHONY: help setup setup-serve data train bench-train export evaluate bench translate serve loadtest fuzz lint format test clean-venv
 
 help:
 	@echo "make setup        full environment (.venv, torch==2.13.0 CPU first, then all extras)"
@@ -19,7 +19,13 @@ help:
 	@echo "make data         build the Debian en-de corpus into \$$NMT_HOME/data/$(PAIR)"
 	@echo "make train        train configs/en-de.yaml (CONFIG=..., ARGS='trainer.max_time=00:00:30:00')"
 	@echo "make bench-train  training speed (target tokens/s), fp32 and bf16"
+	@echo "make export      a run to ONNX + a bundle: RUN=\$$NMT_HOME/runs/en-de OUT=bundle-folder"
+	@echo "make evaluate    BLEU/chrF/TER report of MODEL=models/en-de on the test split (REPORT=folder)"
+	@echo "make bench       decoding speed, PyTorch vs ONNX Runtime fp32/int8 (bench/results/)"
 	@echo "make translate    translate a file: IN=file.po OUT=de.po (txt tsv jsonl po pot xliff)"
+	@echo "make serve        the translation service on 127.0.0.1:8000 (HOST=, PORT=, BUNDLE=, MODELS=)"
+	@echo "make loadtest     CLIENTS concurrent clients for DURATION s against a fresh server (URL= for a running one)"
+	@echo "make fuzz         schemathesis against the service's /openapi.json (FUZZ_TIME=120 s)"
 	@echo "make lint         ruff check + ruff format --check + mypy on nmt/"
 	@echo "make test         lint, then the test suite"
 
@@ -50,17 +56,49 @@ train: setup
 bench-train: setup
 	$(BIN)/python bench/train_speed.py --config $(CONFIG) $(ARGS)
 
-# ONNX graphs of a run (fp32 + int8) with the parity check; writes only to OUT.
+# A run's best checkpoint -> ONNX (parity-checked, int8) -> the bundle OUT (graphs under
+# $NMT_HOME/exports/RUN). Writes no other folder: models/en-de only when OUT names it.
 RUN ?= $(NMT_HOME)/runs/en-de
 export: setup
-	@test -n "$(OUT)" || { echo "make export RUN=run-folder OUT=output-folder"; exit 2; }
+	@test -n "$(OUT)" || { echo "make export RUN=run-folder OUT=bundle-folder [ARGS=--fp32-bundle DIR]"; exit 2; }
 	$(BIN)/python -m nmt.export $(RUN) $(OUT) $(ARGS)
+
+# Scores by decoding and test part, length buckets, plots: REPORT/report.md (+ json, PNGs).
+MODEL ?= models/en-de
+REPORT ?= $(NMT_HOME)/reports/$(notdir $(MODEL))
+evaluate: setup
+	$(BIN)/nmt evaluate $(MODEL) --corpus $(DATA) --out $(REPORT) $(ARGS)
+
+# Decoding speed (each backend in its own process): the run's checkpoint vs its exported graphs.
+EXPORT ?= $(NMT_HOME)/exports/$(notdir $(RUN))
+bench: setup
+	$(BIN)/python bench/decode_speed.py --run-dir $(RUN) --export-dir $(EXPORT) $(ARGS)
 
 # Translate a file (txt, tsv, jsonl, po, pot, xlf/xliff); the same command again resumes.
 BUNDLE ?= models/en-de
 translate: setup
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "make translate IN=input-file OUT=output-file [ARGS='--beam 5 --shard 1/4']"; exit 2; }
 	$(BIN)/nmt translate "$(IN)" "$(OUT)" --bundle $(BUNDLE) $(ARGS)
+
+# The translation service (serving/): torch-free setup, uvicorn on HOST:PORT. BUNDLE is a bundle
+# folder, a name under MODELS, a comma list, or '*' (every bundle under MODELS); other settings
+# are NMT_* variables (README, Serving).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+MODELS ?= models
+serve: setup-serve
+	NMT_HOST=$(HOST) NMT_PORT=$(PORT) NMT_MODELS_DIR='$(MODELS)' NMT_BUNDLES='$(BUNDLE)' $(BIN)/python -m serving
+
+# Load test (loopback only): starts a server with BUNDLE unless URL names a running one.
+CLIENTS ?= 32
+DURATION ?= 60
+MODE ?= greedy
+loadtest: setup-serve
+	NMT_MODELS_DIR='$(MODELS)' $(BIN)/python bench/loadtest.py $(if $(URL),--url $(URL),--spawn --bundles '$(BUNDLE)') --clients $(CLIENTS) --duration $(DURATION) --mode $(MODE) $(ARGS)
+
+FUZZ_TIME ?= 120
+fuzz: setup
+	NMT_MODELS_DIR='$(MODELS)' NMT_ACCESS_LOG=false $(BIN)/python bench/fuzz.py $(if $(URL),--url $(URL),--bundles '$(BUNDLE)') --max-time $(FUZZ_TIME) $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check nmt training serving tests bench
