@@ -202,7 +202,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"Load test: {r['clients']} clients, {r['duration_s']} s, {r['route']}, {r['mode']}"
         f" (beam {r['beam_size']}), {r['machine']}",
         "",
-        "| requests ok | errors | requests/s | sentences/s | p50 ms | p95 ms | p99 ms | loadgen CPU |",
+        "| requests ok | errors | requests/s | sentences/s | p50 ms | p95 ms | p99 ms "
+        "| loadgen CPU |",
         "|---|---|---|---|---|---|---|---|",
         f"| {r['requests_ok']} | {errors} | {r['requests_per_s']} | {r['sentences_per_s']} "
         f"| {lat['p50']} | {lat['p95']} | {lat['p99']} | {r['loadgen_cpu_cores']} cores |",
@@ -242,7 +243,9 @@ def spawn_server(args: argparse.Namespace) -> subprocess.Popen[bytes]:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--url", default="http://127.0.0.1:8000")
     p.add_argument("--spawn", action="store_true", help="start a server for the run")
     p.add_argument("--bundles", default=None, help="NMT_BUNDLES for --spawn")

@@ -23,7 +23,6 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from nmt import __version__
-
 from serving import libretranslate, logs, service, v1
 from serving.deps import Services
 from serving.errors import ErrorResponse, install_error_handlers

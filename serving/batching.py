@@ -13,14 +13,15 @@ event loop; one search at a time per model, as the ONNX backend expects):
 
 Every request gets back exactly its own results. With fp32 graphs a text's result does not
 depend on its batch companions (the model masks padding); only float32 rounding in the last
-bits differs, which the API's rounding of scores hides. A full queue raises `QueueFull` (503),
-a request past its deadline `DeadlineExceeded` (504); neither touches other requests' entries.
+bits differs, which the API's rounding of scores hides. A full queue raises `QueueFullError` (503),
+a request past its deadline `DeadlineExceededError` (504); neither touches other requests' entries.
 `close()` refuses new texts, finishes every queued one and stops: SIGTERM drains.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import itertools
@@ -32,7 +33,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 from nmt.config import DecodingConfig
 from nmt.translator import Translation, Translator
-
 from serving.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 CHARS_PER_TOKEN = 4
 
 
-class QueueFull(Exception):
+class QueueFullError(Exception):
     """The model's queue cannot take the request's texts; retry after `retry_after_s`."""
 
     def __init__(self, message: str, retry_after_s: float) -> None:
@@ -50,11 +50,11 @@ class QueueFull(Exception):
         self.retry_after_s = retry_after_s
 
 
-class DeadlineExceeded(Exception):
+class DeadlineExceededError(Exception):
     """The request's texts were not translated before its deadline."""
 
 
-class BatcherClosed(Exception):
+class BatcherClosedError(Exception):
     """The batcher is draining for shutdown or reload and takes no new texts."""
 
 
@@ -131,17 +131,17 @@ class Batcher:
     ) -> list[Translation]:
         """Translate `texts` with the settings in `key`, batched with other requests' texts.
 
-        Raises QueueFull (nothing was queued), DeadlineExceeded (after `timeout_s`; the texts
-        still queued are dropped) or BatcherClosed; re-raises a Translator error.
+        Raises QueueFullError (nothing was queued), DeadlineExceededError (after `timeout_s`;
+        the texts still queued are dropped) or BatcherClosedError; re-raises a Translator error.
         """
         if not texts:
             return []
         if self._closing:
-            raise BatcherClosed(f"model {self.name} is shutting down")
+            raise BatcherClosedError(f"model {self.name} is shutting down")
         if len(self._queue) + len(texts) > self.queue_size:
             self.metrics.rejected.labels(self.name, "queue_full").inc(len(texts))
             wait = (len(self._queue) + len(texts)) / max(self._texts_per_s, 1e-3)
-            raise QueueFull(
+            raise QueueFullError(
                 f"the queue of {self.name} is full ({len(self._queue)} of {self.queue_size} "
                 "texts waiting); retry later",
                 wait,
@@ -159,7 +159,7 @@ class Batcher:
             return await asyncio.wait_for(asyncio.gather(*(i.future for i in items)), timeout_s)
         except TimeoutError:
             self.metrics.rejected.labels(self.name, "deadline").inc(len(texts))
-            raise DeadlineExceeded(
+            raise DeadlineExceededError(
                 f"not translated within the {timeout_s:g} s deadline; the server is busy"
             ) from None
         finally:  # deadline or client gone: whatever is still queued is dropped
@@ -199,10 +199,8 @@ class Batcher:
             wait = anchor.enqueued + self.max_wait_s - loop.time()
             if wait > 0 and not self._closing and not self._full(anchor.key):
                 self._wakeup.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), wait)
-                except TimeoutError:
-                    pass
                 continue
             return self._take(anchor)
 
@@ -266,5 +264,5 @@ class Batcher:
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
 
-def retry_after_s(err: QueueFull) -> int:
+def retry_after_s(err: QueueFullError) -> int:
     return max(1, math.ceil(err.retry_after_s))

@@ -8,8 +8,7 @@ import email.message
 from fastapi import Request
 
 from nmt.translator import Translation
-
-from serving.batching import BatchKey, BatcherClosed, DeadlineExceeded, QueueFull
+from serving.batching import BatcherClosedError, BatchKey, DeadlineExceededError, QueueFullError
 from serving.errors import ApiError, retry_later, too_large
 from serving.metrics import Metrics
 from serving.registry import Model, Registry
@@ -80,11 +79,11 @@ async def run_batch(
     """Queue `texts` on `model`'s batcher; its refusals become 503 / 504 ApiErrors."""
     try:
         return await model.batcher.translate(texts, key, timeout_s=settings.request_timeout_s)
-    except QueueFull as err:
+    except QueueFullError as err:
         raise retry_later(503, "overloaded", str(err), err.retry_after_s) from None
-    except BatcherClosed as err:
+    except BatcherClosedError as err:
         raise retry_later(503, "unavailable", str(err), 1) from None
-    except DeadlineExceeded as err:
+    except DeadlineExceededError as err:
         raise ApiError(504, "deadline_exceeded", str(err)) from None
 
 

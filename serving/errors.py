@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
@@ -146,16 +147,33 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 400: "bad_request"}
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route of this path takes (Starlette's Allow names only the first
+    route's, and /languages has one route per method). Asks each route whether it would take
+    the request with that method, so included routers are searched too."""
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
+
+
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    status, headers = exc.status_code, dict(exc.headers or {})
+    code = _HTTP_CODES.get(status, "http_error")
     message = str(exc.detail)
-    if exc.status_code == 404:
+    if status == 404:
         message = f"no route {request.url.path}"
-    elif exc.status_code == 405:
+    elif status == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
-    err = ApiError(exc.status_code, code, message, exc.headers)
-    return error_response(request, err)
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    elif status == 400 and request.url.path not in LIBRETRANSLATE_PATHS:
+        # FastAPI's body parser gives 400 for a body it cannot decode (not UTF-8): to us that
+        # is malformed JSON like any other, 422.
+        status, code, message = 422, "invalid_request", f"body: malformed JSON ({message})"
+    return error_response(request, ApiError(status, code, message, headers))
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

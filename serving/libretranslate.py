@@ -28,14 +28,12 @@ router = APIRouter(tags=["LibreTranslate"])
 
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _LT_ERRORS = error_responses([400, 403, 413, 429, 503, 504], libretranslate=True)
-_LT_BODY = {
-    "requestBody": {
-        "content": {
-            media: {"schema": {"$ref": "#/components/schemas/LibreTranslateTranslateRequest"}}
-            for media in ("application/json", *_FORM_TYPES)
-        }
-    }
-}
+
+
+def _body(schema: str) -> dict[str, Any]:
+    """An OpenAPI request body of `schema` in every media type these routes read."""
+    ref = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+    return {"requestBody": {"content": dict.fromkeys(("application/json", *_FORM_TYPES), ref)}}
 
 
 def _bad(message: str) -> ApiError:
@@ -69,6 +67,14 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
+def _check_key(request: Request, params: dict[str, Any]) -> None:
+    """Keys and rate limit, with the key from the headers or the `api_key` field."""
+    field = params.get("api_key")
+    if field is not None and not isinstance(field, str):
+        raise _bad("Invalid request: api_key must be a string")
+    services(request).guard.check(presented_key(request, field), libretranslate=True)
+
+
 def _texts(params: dict[str, Any]) -> tuple[list[str], bool]:
     """`q` as a list of strings, and whether it came as a list (a batch)."""
     q = params.get("q")
@@ -94,7 +100,9 @@ def _check_limits(texts: list[str], request: Request) -> None:
         )
     longest = max(len(t) for t in texts)
     if longest > settings.max_chars:
-        raise _bad(f"Invalid request: request ({longest}) exceeds text limit ({settings.max_chars})")
+        raise _bad(
+            f"Invalid request: request ({longest}) exceeds text limit ({settings.max_chars})"
+        )
 
 
 def _model(request: Request, source: str, target: str, texts: list[str]) -> tuple[Model, float]:
@@ -121,7 +129,9 @@ def _model(request: Request, source: str, target: str, texts: list[str]) -> tupl
 
 def _alternatives(params: dict[str, Any], limit: int) -> int:
     raw = params.get("alternatives", 0)
-    try:
+    try:  # an int, or its decimal string (forms); not a bool, not 2.5
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+            raise ValueError(raw)
         count = int(raw)
     except (TypeError, ValueError):
         raise _bad("Invalid request: alternatives must be an integer") from None
@@ -133,16 +143,22 @@ def _alternatives(params: dict[str, Any], limit: int) -> int:
 @router.post(
     "/translate",
     responses={
-        200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LibreTranslateTranslateResponse"}}}},  # noqa: E501
+        200: {
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/LibreTranslateTranslateResponse"}
+                }
+            }
+        },
         **_LT_ERRORS,
     },
-    openapi_extra=_LT_BODY,
+    openapi_extra=_body("LibreTranslateTranslateRequest"),
     summary="Translate (LibreTranslate-compatible)",
 )
 async def translate(request: Request) -> dict[str, Any]:
     svc = services(request)
     params = await _params(request)
-    svc.guard.check(presented_key(request, params.get("api_key")), libretranslate=True)
+    _check_key(request, params)
     texts, batch = _texts(params)
     source, target = params.get("source"), params.get("target")
     if not source or not isinstance(source, str):
@@ -172,8 +188,12 @@ async def translate(request: Request) -> dict[str, Any]:
     return answer
 
 
-_LANGUAGES = {
-    200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LibreTranslateLanguages"}}}},  # noqa: E501
+_LANGUAGES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/LibreTranslateLanguages"}}
+        }
+    },
 }
 
 
@@ -207,16 +227,22 @@ async def list_languages(request: Request) -> list[dict[str, Any]]:
 @router.post(
     "/detect",
     responses={
-        200: {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/LibreTranslateDetections"}}}},  # noqa: E501
+        200: {
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/LibreTranslateDetections"}
+                }
+            }
+        },
         **_LT_ERRORS,
     },
-    openapi_extra=_LT_BODY,
+    openapi_extra=_body("LibreTranslateDetectRequest"),
     summary="Detect the language among the served ones (LibreTranslate-compatible)",
 )
 async def detect(request: Request) -> list[Any]:
     svc = services(request)
     params = await _params(request)
-    svc.guard.check(presented_key(request, params.get("api_key")), libretranslate=True)
+    _check_key(request, params)
     texts, batch = _texts(params)
     _check_limits(texts, request)
     models = svc.registry.models
@@ -239,6 +265,14 @@ OPENAPI_SCHEMAS: dict[str, Any] = {
             "target": {"type": "string"},
             "format": {"type": "string", "enum": ["text", "html"]},
             "alternatives": {"type": "integer", "minimum": 0},
+            "api_key": {"type": "string"},
+        },
+    },
+    "LibreTranslateDetectRequest": {
+        "type": "object",
+        "required": ["q"],
+        "properties": {
+            "q": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
             "api_key": {"type": "string"},
         },
     },

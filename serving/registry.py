@@ -21,7 +21,6 @@ from pathlib import Path
 from nmt.bundle import MANIFEST, BundleError
 from nmt.config import DecodingConfig
 from nmt.translator import Translator
-
 from serving.batching import Batcher
 from serving.errors import ApiError, bad_request
 from serving.metrics import Metrics
@@ -171,8 +170,13 @@ class Registry:
         bundle = translator.bundle
         assert bundle is not None
         source, target = split_pair(bundle.pair)
+        cap = translator.decoding.max_length
         decoding = dataclasses.replace(
-            translator.decoding, mode=s.decoding_mode, beam_size=s.beam_size, n_best=1
+            translator.decoding,
+            mode=s.decoding_mode,
+            beam_size=s.beam_size,
+            n_best=1,
+            max_length=min(cap, s.max_output_tokens) if cap else s.max_output_tokens,
         )
         try:  # the self-test: a bundle whose graphs load but cannot translate is refused here
             result = translator.translate([s.self_test_text], dataclasses.replace(decoding))
@@ -218,7 +222,8 @@ class Registry:
                 loaded = await asyncio.to_thread(self._load_many, paths)
                 fresh = self._by_pair(loaded)
             except BundleError as err:
-                raise ApiError(409, "bundle_rejected", f"{err}; the old models keep serving")
+                message = f"{err}; the old models keep serving"
+                raise ApiError(409, "bundle_rejected", message) from err
             old = self._models
             new = {**old, **fresh} if name is not None else fresh
             for model in loaded:

@@ -12,9 +12,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
-
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a boolean is true or false, not 0 or "yes"; a number is not a string
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def check_text(text: str) -> str:
@@ -28,7 +28,7 @@ def check_text(text: str) -> str:
 
 class LengthPenalty(_Strict):
     type: Literal["none", "avg", "gnmt"] = "gnmt"
-    alpha: float = Field(0.6, ge=0.0, le=2.0)
+    alpha: float = Field(default=0.6, ge=0.0, le=2.0)
 
 
 class Decoding(_Strict):
@@ -36,11 +36,11 @@ class Decoding(_Strict):
     bundle's recorded length penalty and length limits."""
 
     mode: Literal["greedy", "beam"] | None = None
-    beam_size: int | None = Field(None, ge=1, le=16)
-    n_best: int | None = Field(None, ge=1, le=16, description="1..beam_size; 1 for greedy")
+    beam_size: int | None = Field(default=None, ge=1, le=16)
+    n_best: int | None = Field(default=None, ge=1, le=16, description="1..beam_size; 1 for greedy")
     length_penalty: LengthPenalty | None = None
-    max_length_ratio: float | None = Field(None, gt=0.0, le=10.0)
-    min_length: int | None = Field(None, ge=0, le=1024)
+    max_length_ratio: float | None = Field(default=None, gt=0.0, le=10.0)
+    min_length: int | None = Field(default=None, ge=0, le=1024)
 
 
 class ReturnOptions(_Strict):
@@ -58,6 +58,7 @@ class TranslateRequest(_Strict):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         populate_by_name=True,
         json_schema_extra={
             "examples": [{"text": "Open the file menu.", "source": "en", "target": "de"}]
@@ -97,7 +98,7 @@ class TranslationOut(BaseModel):
     score: float | None = None
     alternatives: list[Alternative] = Field(default_factory=list)
     alignment: list[tuple[int, int, int, int]] | None = Field(
-        None, description="[src_start, src_end, tgt_start, tgt_end] character spans"
+        default=None, description="[src_start, src_end, tgt_start, tgt_end] character spans"
     )
     attention: Attention | None = None
 
@@ -134,7 +135,8 @@ class ModelsResponse(BaseModel):
 
 class ReloadRequest(_Strict):
     bundle: str | None = Field(
-        None, description="A bundle folder name under the models folder; none: all configured"
+        default=None,
+        description="A bundle folder name under the models folder; none: all configured",
     )
 
 

@@ -77,10 +77,16 @@ class Guard:
             return
         if not key:
             if libretranslate:
-                raise ApiError(400, "missing_api_key", "Please contact the server operator to get an API key")
+                raise ApiError(
+                    400, "missing_api_key", "Please contact the server operator to get an API key"
+                )
             raise ApiError(401, "missing_api_key", "an API key is required: send X-API-Key")
         if not _matches(key, self.keys):
-            raise ApiError(403, "invalid_api_key", "Invalid API key" if libretranslate else "the API key is not valid")
+            raise ApiError(
+                403,
+                "invalid_api_key",
+                "Invalid API key" if libretranslate else "the API key is not valid",
+            )
         wait = self.limiter.acquire(key)
         if wait > 0:
             message = f"rate limit exceeded for this API key; retry in {math.ceil(wait)} s"

@@ -42,35 +42,42 @@ class Settings(BaseSettings):
 
     # --- process ---------------------------------------------------------------------------------
     host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
-    workers: int = Field(1, ge=1)  # uvicorn worker processes, each with its own models
-    threads: int = Field(0, ge=0)  # ONNX Runtime intra-op threads per model; 0 = all cores
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)  # uvicorn worker processes, each with its own models
+    threads: int = Field(default=0, ge=0)  # ONNX Runtime intra-op threads per model; 0 = all cores
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     access_log: bool = True  # one JSON line per request on the `serving.access` logger
 
     # --- decoding defaults (a request's `decoding` overrides them) ----------------------------
     decoding_mode: Literal["greedy", "beam"] = "beam"
-    beam_size: int = Field(5, ge=1, le=16)
+    beam_size: int = Field(default=5, ge=1, le=16)
+    # Output tokens per sentence at most (on top of the ratio limit): bounds the work one
+    # pathological input (a very long sentence that never ends) can cost.
+    max_output_tokens: int = Field(default=512, ge=1)
 
     # --- micro-batching --------------------------------------------------------------------------
-    batch_max_texts: int = Field(32, ge=1)  # texts in one micro-batch
-    batch_max_tokens: int = Field(2048, ge=1)  # padded source tokens: texts x longest estimate
-    batch_wait_ms: float = Field(2.0, ge=0)  # how long the oldest text may wait for company
-    queue_size: int = Field(1024, ge=1)  # texts waiting per model; beyond: 503 + Retry-After
-    request_timeout_s: float = Field(30.0, gt=0)  # a request's deadline; past it: 504
-    shutdown_timeout_s: float = Field(60.0, gt=0)  # SIGTERM: how long in-flight work may take
+    batch_max_texts: int = Field(default=32, ge=1)  # texts in one micro-batch
+    # padded source tokens: texts x longest estimate
+    batch_max_tokens: int = Field(default=2048, ge=1)
+    batch_wait_ms: float = Field(default=2.0, ge=0)  # how long the oldest text may wait for company
+    # texts waiting per model; beyond: 503 + Retry-After
+    queue_size: int = Field(default=1024, ge=1)
+    request_timeout_s: float = Field(default=30.0, gt=0)  # a request's deadline; past it: 504
+    # SIGTERM: how long in-flight work may take
+    shutdown_timeout_s: float = Field(default=60.0, gt=0)
 
     # --- limits ----------------------------------------------------------------------------------
-    max_chars: int = Field(5000, ge=1)  # per text; over: 413 (400 on LibreTranslate routes)
-    max_texts: int = Field(100, ge=1)  # per request; over: 413 (400 on LibreTranslate routes)
-    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)  # request body; over: 413
-    max_alternatives: int = Field(3, ge=0, le=15)  # LibreTranslate `alternatives`
+    max_chars: int = Field(default=5000, ge=1)  # per text; over: 413 (400 on LibreTranslate routes)
+    # per request; over: 413 (400 on LibreTranslate routes)
+    max_texts: int = Field(default=100, ge=1)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)  # request body; over: 413
+    max_alternatives: int = Field(default=3, ge=0, le=15)  # LibreTranslate `alternatives`
 
     # --- security --------------------------------------------------------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)  # empty: off
     admin_key: SecretStr | None = None  # for POST /v1/models/reload
-    rate_limit_per_minute: float = Field(600.0, ge=0)  # per API key; 0 = unlimited
-    rate_limit_burst: int = Field(60, ge=1)  # requests a key may send at once
+    rate_limit_per_minute: float = Field(default=600.0, ge=0)  # per API key; 0 = unlimited
+    rate_limit_burst: int = Field(default=60, ge=1)  # requests a key may send at once
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("bundles", "api_keys", "cors_origins", mode="before")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
 from nmt.config import DecodingConfig, LengthPenaltyConfig
 from nmt.translator import Translation
-
 from serving.batching import BatchKey
 from serving.deps import (
     admin_key,
@@ -125,6 +124,8 @@ async def models(request: Request) -> dict[str, Any]:
     dependencies=[Depends(require_json), Depends(admin_key)],
     summary="Re-read the configured bundles (or one named bundle) and swap them in atomically",
 )
-async def reload(request: Request, body: ReloadRequest | None = Body(None)) -> dict[str, Any]:
+async def reload(
+    request: Request, body: Annotated[ReloadRequest | None, Body()] = None
+) -> dict[str, Any]:
     swaps = await services(request).registry.reload(body.bundle if body else None)
     return {"reloaded": [dataclasses.asdict(s) for s in swaps]}

@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from nmt.bundle import ENCODER, DECODER, SPM_MODEL, Bundle, load_bundle, write_bundle
+from nmt.bundle import DECODER, ENCODER, SPM_MODEL, Bundle, load_bundle, write_bundle
 from nmt.translator import Translator
 from serving.app import create_app
 from serving.registry import Registry

@@ -25,7 +25,7 @@ def test_a_string_gives_one_translation_and_a_list_gives_a_list(client: TestClie
     assert one["translations"]["text"] and isinstance(one["translations"]["score"], float)
     assert one["model"]["id"] == "en-de" and re.fullmatch(r"[0-9a-f]{12}", one["model"]["version"])
     many = post(client, text=[TEXT, "Save the document.", ""])
-    assert [t["text"] for t in many["translations"]][0] == one["translations"]["text"]
+    assert many["translations"][0]["text"] == one["translations"]["text"]
     assert len(many["translations"]) == 3 and many["translations"][2]["text"] == ""
     assert post(client, text=[])["translations"] == []
 
@@ -67,9 +67,10 @@ def test_return_options(client: TestClient) -> None:
 
 def test_source_auto_picks_the_only_pair_with_that_target(client: TestClient) -> None:
     auto = post(client, text=TEXT, source="auto", decoding={"mode": "greedy"})
-    assert auto["translations"]["text"] == post(
-        client, text=TEXT, decoding={"mode": "greedy"}
-    )["translations"]["text"]
+    assert (
+        auto["translations"]["text"]
+        == post(client, text=TEXT, decoding={"mode": "greedy"})["translations"]["text"]
+    )
 
 
 def test_models_health_ready_docs(client: TestClient) -> None:
@@ -78,6 +79,7 @@ def test_models_health_ready_docs(client: TestClient) -> None:
         ("en-de", "en-de", "en", "de")
     ]
     assert models[0]["quantization"] == "fp32" and models[0]["decoding"]["beam_size"] == 5
+    assert models[0]["decoding"]["max_length"] == 512  # NMT_MAX_OUTPUT_TOKENS
     assert client.get("/healthz").json()["status"] == "ok"
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["models"][0]["id"] == "en-de"
@@ -105,7 +107,9 @@ def test_metrics_text(client: TestClient) -> None:
         r'nmt_requests_total\{method="POST",route="/v1/translate",status="200"\} [1-9]', text
     )
     assert 'nmt_requests_total{method="POST",route="/v1/translate",status="400"}' in text
-    assert re.search(r'nmt_request_duration_seconds_bucket\{le="0.04",route="/v1/translate"\}', text)
+    assert re.search(
+        r'nmt_request_duration_seconds_bucket\{le="0.04",route="/v1/translate"\}', text
+    )
     assert re.search(r'nmt_batch_size_count\{model="en-de"\} [1-9]', text)
     assert 'nmt_queue_depth{model="en-de"} 0.0' in text
     tokens = re.search(r'nmt_tokens_translated_total\{model="en-de"\} (\d+)', text)
@@ -133,8 +137,8 @@ def test_importing_the_app_imports_no_torch() -> None:
         "import sys\nfrom serving.app import create_app\nfrom serving.settings import Settings\n"
         "create_app(Settings())\n"
         "import nmt.search.onnx_backend\n"
-        "bad = [m for m in ('torch', 'lightning', 'pytorch_lightning', 'training') if m in sys.modules]\n"
-        "print(bad)"
+        "heavy = ('torch', 'lightning', 'pytorch_lightning', 'training')\n"
+        "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -13,7 +13,7 @@ import pytest
 
 from nmt.config import DecodingConfig
 from nmt.translator import Translation
-from serving.batching import Batcher, BatchKey, DeadlineExceeded
+from serving.batching import Batcher, BatchKey, DeadlineExceededError
 from serving.metrics import Metrics
 from tests.serving.conftest import AppFactory, serve
 
@@ -40,7 +40,9 @@ class FakeTranslator:
     def __init__(self) -> None:
         self.batches: list[list[str]] = []
 
-    def translate(self, texts: Sequence[str], decoding: DecodingConfig, **_: Any) -> list[Translation]:
+    def translate(
+        self, texts: Sequence[str], decoding: DecodingConfig, **_: Any
+    ) -> list[Translation]:
         self.batches.append(list(texts))
         if any("bad" in t for t in texts):
             raise ValueError("cannot translate 'bad'")
@@ -63,7 +65,10 @@ def test_batches_group_by_length_under_the_token_budget() -> None:
     async def main() -> list[list[Translation]]:
         b = batcher(fake)
         b.start()
-        requests = [b.translate([t], GREEDY, timeout_s=5) for t in (short[0], long[0], *short[1:], *long[1:])]
+        requests = [
+            b.translate([t], GREEDY, timeout_s=5)
+            for t in (short[0], long[0], *short[1:], *long[1:])
+        ]
         results = await asyncio.gather(*requests)
         await b.close()
         return results
@@ -131,7 +136,7 @@ def test_deadline_while_queued() -> None:
     async def main() -> None:
         b = batcher(FakeTranslator(), max_wait_s=10.0)
         b.start()
-        with pytest.raises(DeadlineExceeded):
+        with pytest.raises(DeadlineExceededError):
             await b.translate(["slow"], GREEDY, timeout_s=0.05)
         assert b.depth == 0
         await b.close()

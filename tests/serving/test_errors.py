@@ -31,7 +31,9 @@ def error(response: httpx.Response, status: int, code: str | None = None) -> str
 def test_unknown_pair_and_ambiguous_auto_are_400(client: TestClient) -> None:
     message = error(client.post("/v1/translate", json={**OK, "target": "fr"}), 400)
     assert "served pairs: en-de" in message
-    message = error(client.post("/v1/translate", json={**OK, "source": "auto", "target": "fr"}), 400)
+    message = error(
+        client.post("/v1/translate", json={**OK, "source": "auto", "target": "fr"}), 400
+    )
     assert "auto" in message
 
 
@@ -73,7 +75,9 @@ def test_malformed_json_and_bad_characters_are_422(client: TestClient) -> None:
 
 
 def test_not_json_is_415(client: TestClient) -> None:
-    response = client.post("/v1/translate", content=json.dumps(OK), headers={"Content-Type": "text/plain"})
+    response = client.post(
+        "/v1/translate", content=json.dumps(OK), headers={"Content-Type": "text/plain"}
+    )
     error(response, 415, "unsupported_media_type")
     error(client.post("/v1/translate", data={"text": "x"}), 415)
 
@@ -89,7 +93,9 @@ def test_unknown_route_404_and_wrong_method_405(client: TestClient) -> None:
 def test_limits_are_413(make_app: AppFactory) -> None:
     with TestClient(make_app(max_chars=50, max_texts=3, max_body_bytes=2048)) as c:
         assert "50" in error(c.post("/v1/translate", json={**OK, "text": "x" * 51}), 413)
-        assert "text[1]" in error(c.post("/v1/translate", json={**OK, "text": ["a", "b" * 60]}), 413)
+        assert "text[1]" in error(
+            c.post("/v1/translate", json={**OK, "text": ["a", "b" * 60]}), 413
+        )
         assert "3" in error(c.post("/v1/translate", json={**OK, "text": ["a"] * 4}), 413)
         big = json.dumps({**OK, "text": "x" * 3000}).encode()
         headers = {"Content-Type": "application/json"}
@@ -174,7 +180,9 @@ def test_deadline_is_504_and_drops_the_queued_text(make_app: AppFactory) -> None
     asyncio.run(main())
 
 
-def test_a_bad_bundle_fails_startup_with_its_problem(own_models: Path, make_app: AppFactory) -> None:
+def test_a_bad_bundle_fails_startup_with_its_problem(
+    own_models: Path, make_app: AppFactory
+) -> None:
     (own_models / "en-de" / "decoder_step.onnx").write_bytes(b"not a graph")
-    with pytest.raises(Exception, match="decoder_step.onnx"), TestClient(make_app(own_models)):
+    with pytest.raises(Exception, match=r"decoder_step\.onnx"), TestClient(make_app(own_models)):
         pass

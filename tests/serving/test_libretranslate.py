@@ -63,17 +63,33 @@ def test_languages_and_detect(client: TestClient) -> None:
 
 def test_errors_take_libretranslates_shape_and_codes(client: TestClient) -> None:
     assert "missing q" in lt_error(client.post("/translate", json={**Q, "q": ""}), 400)
-    assert "missing source" in lt_error(client.post("/translate", data={"q": "x", "target": "de"}), 400)
-    assert "missing target" in lt_error(client.post("/translate", data={"q": "x", "source": "en"}), 400)
-    assert lt_error(client.post("/translate", json={**Q, "target": "xx"}), 400) == "xx is not supported"
-    assert lt_error(client.post("/translate", json={**Q, "source": "fr"}), 400) == "fr is not supported"
+    assert "missing source" in lt_error(
+        client.post("/translate", data={"q": "x", "target": "de"}), 400
+    )
+    assert "missing target" in lt_error(
+        client.post("/translate", data={"q": "x", "source": "en"}), 400
+    )
+    assert (
+        lt_error(client.post("/translate", json={**Q, "target": "xx"}), 400)
+        == "xx is not supported"
+    )
+    assert (
+        lt_error(client.post("/translate", json={**Q, "source": "fr"}), 400)
+        == "fr is not supported"
+    )
     message = lt_error(client.post("/translate", json={**Q, "source": "de", "target": "de"}), 400)
     assert message == "German (de) is not available as a target language from German (de)"
     assert "format" in lt_error(client.post("/translate", json={**Q, "format": "pdf"}), 400)
     assert "alternatives" in lt_error(client.post("/translate", json={**Q, "alternatives": 9}), 400)
-    assert "alternatives" in lt_error(client.post("/translate", json={**Q, "alternatives": "a"}), 400)
-    assert "exceeds text limit" in lt_error(client.post("/translate", json={**Q, "q": "x" * 5001}), 400)
-    assert "exceeds text limit" in lt_error(client.post("/translate", json={**Q, "q": ["x"] * 101}), 400)
+    assert "alternatives" in lt_error(
+        client.post("/translate", json={**Q, "alternatives": "a"}), 400
+    )
+    assert "exceeds text limit" in lt_error(
+        client.post("/translate", json={**Q, "q": "x" * 5001}), 400
+    )
+    assert "exceeds text limit" in lt_error(
+        client.post("/translate", json={**Q, "q": ["x"] * 101}), 400
+    )
     headers = {"Content-Type": "application/json"}
     assert "JSON" in lt_error(client.post("/translate", content=b"{", headers=headers), 400)
     assert lt_error(client.post("/translate", json={**Q, "q": [1]}), 400)

@@ -95,7 +95,9 @@ def server(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 def test_a_real_uvicorn_process_serves_and_logs_json(server: Server) -> None:
     body = {"text": "Open the file menu.", "source": "en", "target": "de"}
-    response = httpx.post(f"{server.url}/v1/translate", json=body, headers={"X-Request-ID": "live-1"})
+    response = httpx.post(
+        f"{server.url}/v1/translate", json=body, headers={"X-Request-ID": "live-1"}
+    )
     assert response.status_code == 200 and response.json()["translations"]["text"]
     assert response.headers["x-request-id"] == "live-1"
     time.sleep(0.2)  # the access line is written after the response
@@ -145,7 +147,12 @@ def test_the_web_page_in_headless_chromium(server: Server, tmp_path: Path) -> No
         driver.get(server.url + "/")
         wait = WebDriverWait(driver, 30)
         wait.until(lambda d: Select(d.find_element(By.ID, "target")).options)
-        assert Select(driver.find_element(By.ID, "source")).first_selected_option.get_attribute("value") == "en"
+        assert (
+            Select(driver.find_element(By.ID, "source")).first_selected_option.get_attribute(
+                "value"
+            )
+            == "en"
+        )
         text = driver.find_element(By.ID, "text")
         text.clear()
         text.send_keys("Save the document.")
@@ -214,7 +221,9 @@ def test_sigterm_drains_queued_requests(models_dir: Path, tmp_path: Path) -> Non
     assert "draining" in log and "drained" in log
 
 
-def test_the_load_tool_reports_throughput_latency_and_batches(server: Server, tmp_path: Path) -> None:
+def test_the_load_tool_reports_throughput_latency_and_batches(
+    server: Server, tmp_path: Path
+) -> None:
     out = tmp_path / "load"
     cmd = [sys.executable, str(ROOT / "bench" / "loadtest.py"), "--url", server.url]
     run = subprocess.run(
@@ -227,5 +236,7 @@ def test_the_load_tool_reports_throughput_latency_and_batches(server: Server, tm
     assert result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
     assert sum(result["batch_size_histogram"].values()) > 0 and result["loadgen_cpu_cores"] > 0
     assert "| requests ok |" in out.with_suffix(".md").read_text()
-    refused = subprocess.run([*cmd[:2], "--url", "http://example.com:80"], capture_output=True, text=True)
+    refused = subprocess.run(
+        [*cmd[:2], "--url", "http://example.com:80"], capture_output=True, text=True
+    )
     assert refused.returncode == 2 and "loopback" in refused.stderr

@@ -92,7 +92,10 @@ def test_a_named_bundle_adds_a_pair_without_code(
         languages: list[dict[str, Any]] = c.get("/languages").json()
         assert {"code": "en", "name": "English", "targets": ["de", "fr"]} in languages
         # source auto is now ambiguous for no target: each target has one pair
-        assert c.post("/v1/translate", json={**OK, "source": "auto", "target": "fr"}).status_code == 200
+        assert (
+            c.post("/v1/translate", json={**OK, "source": "auto", "target": "fr"}).status_code
+            == 200
+        )
 
 
 def test_every_bundle_of_the_folder_with_star(
