@@ -125,7 +125,7 @@ def _translate(args: argparse.Namespace) -> int:
             # Line ends are kept apart so that CRLF input gives CRLF output.
             texts = [line.rstrip("\r\n") for line in lines]
             ends = ["\r\n" if line.endswith("\r\n") else "\n" for line in lines]
-            results = translator.translate(texts, decoding, return_alignment=False)
+            results = translator.translate(texts, decoding, terms=args.term, return_alignment=False)
             stdout.write("".join(r.text + end for r, end in zip(results, ends, strict=True)))
             stdout.flush()
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as filters do
@@ -166,6 +166,13 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     translate.add_argument("--beam", type=int, default=5, help="beam size (1 = greedy)")
     translate.add_argument("--threads", type=int, help="ONNX Runtime threads (default: cores)")
     translate.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
+    translate.add_argument(
+        "--term",
+        action="append",
+        default=[],
+        metavar="TERM",
+        help="a do-not-translate term, kept exactly (repeatable)",
+    )
     translate.set_defaults(handler=_translate)
 
 

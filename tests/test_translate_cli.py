@@ -174,3 +174,20 @@ def test_end_to_end_on_an_exported_bundle(
     expected = translator.translate(lines, beam_size=2)
     assert [line.removesuffix("\r") for line in out[:-1]] == [r.text for r in expected]
     assert not any(re.search(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]", r.text) for r in expected)
+
+
+@pytest.mark.slow
+def test_do_not_translate_terms_pass_through(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """`--term` (repeatable) keeps each term exactly, as often as the input has it."""
+    from tests.translate_helpers import onnx_bundle
+
+    bundle, _ = onnx_bundle(tmp_path_factory)
+    stdin = "the user opens Nautilus now.\nthe Files menu of Nautilus and Files.\n"
+    args = ["--bundle", str(bundle), "--threads", "1", "--term", "Nautilus", "--term", "Files"]
+    proc = run_cli(args, tmp_path, stdin)
+    assert proc.returncode == 0, proc.stderr
+    first, second, _ = proc.stdout.split("\n")
+    assert first.count("Nautilus") == 1
+    assert second.count("Nautilus") == 1 and second.count("Files") == 2

@@ -128,13 +128,14 @@ def translate_file(args: argparse.Namespace) -> int:
     decoding = translator.decoding_config(beam_size=args.beam)
 
     def translate(texts: Sequence[str]) -> Any:
-        return translator.translate(texts, decoding, return_alignment=False)
+        return translator.translate(texts, decoding, terms=args.term, return_alignment=False)
 
     bundle = translator.bundle
     settings = {
         "bundle": str(Path(args.bundle).resolve()),
         "model": bundle.version if bundle is not None else None,
         "decoding": repr(decoding),
+        "terms": list(args.term),
     }
     pair = bundle.pair if bundle is not None else "en-de"
     result = run(translate, settings, pair.split("-")[-1])
