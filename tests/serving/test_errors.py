@@ -160,7 +160,7 @@ def test_full_queue_is_503_and_the_queued_requests_still_succeed(make_app: AppFa
 
 
 def test_deadline_is_504_and_drops_the_queued_text(make_app: AppFactory) -> None:
-    app = make_app(request_timeout_s=0.3, batch_wait_ms=0)
+    app = make_app(request_timeout_s=1.0, batch_wait_ms=0)
 
     async def main() -> None:
         async with serve(app) as c:

@@ -145,7 +145,7 @@ def test_the_web_page_in_headless_chromium(server: Server, tmp_path: Path) -> No
     driver = _browser()
     try:
         driver.get(server.url + "/")
-        wait = WebDriverWait(driver, 30)
+        wait = WebDriverWait(driver, 90)
         wait.until(lambda d: Select(d.find_element(By.ID, "target")).options)
         assert (
             Select(driver.find_element(By.ID, "source")).first_selected_option.get_attribute(
@@ -196,23 +196,26 @@ def test_the_web_page_in_headless_chromium(server: Server, tmp_path: Path) -> No
 def test_sigterm_drains_queued_requests(models_dir: Path, tmp_path: Path) -> None:
     """Requests queued when SIGTERM arrives are all answered 200, then the process exits
     cleanly and the port is closed."""
-    server = Server(models_dir, tmp_path / "log", NMT_BATCH_WAIT_MS="1500", NMT_ACCESS_LOG="false")
+    # The oldest text waits 8 s for company: all 8 are still queued when SIGTERM arrives, and
+    # uvicorn must keep the connections open until the batch has run and answered them.
+    env = {"NMT_BATCH_WAIT_MS": "8000", "NMT_REQUEST_TIMEOUT_S": "120", "NMT_ACCESS_LOG": "false"}
+    server = Server(models_dir, tmp_path / "log", **env)
     results: list[int] = []
 
     def send(i: int) -> None:
         body = {"text": f"Sentence number {i}.", "source": "en", "target": "de"}
-        results.append(httpx.post(f"{server.url}/v1/translate", json=body, timeout=60).status_code)
+        results.append(httpx.post(f"{server.url}/v1/translate", json=body, timeout=120).status_code)
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 8
     while 'nmt_queue_depth{model="en-de"} 8.0' not in httpx.get(f"{server.url}/metrics").text:
         assert time.monotonic() < deadline, "the requests did not queue"
         time.sleep(0.02)
-    server.process.send_signal(signal.SIGTERM)  # all 8 wait in the queue (1.5 s batch wait)
+    server.process.send_signal(signal.SIGTERM)  # all 8 wait in the queue
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=120)
     assert results == [200] * 8
     assert server.process.wait(timeout=60) in CLEAN_EXIT
     with pytest.raises(httpx.ConnectError):
