@@ -68,9 +68,12 @@ def check_limits(texts: list[str], settings: Settings, *, what: str = "text") ->
             )
 
 
-def note_segments(request: Request, count: int) -> None:
-    """Record how many texts the request carried, for the access log."""
-    request.state.segments = count
+def note_work(request: Request, texts: int, results: list[Translation] | None = None) -> None:
+    """Record for the access log how many texts the request carried and, once translated, how
+    many segments (sentences) they held."""
+    request.state.texts = texts
+    if results is not None:
+        request.state.segments = sum(r.segments for r in results)
 
 
 async def run_batch(

@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from serving import languages
 from serving.batching import BatchKey
-from serving.deps import is_json, note_segments, run_batch, services
+from serving.deps import is_json, note_work, run_batch, services
 from serving.errors import ApiError, error_responses
 from serving.registry import Model
 from serving.schemas import check_text
@@ -175,8 +175,9 @@ async def translate(request: Request) -> dict[str, Any]:
     if count:  # alternatives need a beam wide enough to hold them
         beam = max(decoding.beam_size, count + 1)
         decoding = dataclasses.replace(decoding, mode="beam", beam_size=beam, n_best=count + 1)
-    note_segments(request, len(texts))
+    note_work(request, len(texts))
     results = await run_batch(model, texts, BatchKey(decoding, False, False), svc.settings)
+    note_work(request, len(texts), results)
     detected = {"confidence": confidence, "language": model.source}
     outs = [r.text for r in results]
     alts = [[a.text for a in r.alternatives][:count] for r in results]

@@ -6,7 +6,8 @@ Pure ASGI (not BaseHTTPMiddleware): it adds no task or body copy per request.
 - Body limit: a declared Content-Length over `max_body_bytes` is refused at once (413); a body
   streamed without one is counted as it is read and refused when it passes the limit.
 - Metrics: requests by route template, method and status; latency by route template.
-- Access log: one JSON line per request on the `serving.access` logger.
+- Access log: one JSON line per request on the `serving.access` logger: request id, method,
+  route, path, status, latency, texts and segments (sentences) translated, client.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ class RequestContext:
             "path": scope.get("path", ""),
             "status": status,
             "latency_ms": round(elapsed * 1000, 2),
+            "texts": scope.get("state", {}).get("texts", 0),
             "segments": scope.get("state", {}).get("segments", 0),
             "client": client[0] if client else None,
         }

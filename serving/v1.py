@@ -14,7 +14,7 @@ from serving.deps import (
     admin_key,
     api_key,
     check_limits,
-    note_segments,
+    note_work,
     require_json,
     run_batch,
     services,
@@ -91,9 +91,10 @@ async def translate(body: TranslateRequest, request: Request) -> dict[str, Any]:
     check_limits(texts, svc.settings)
     model = svc.registry.resolve(body.source, body.target)
     cfg = resolve_decoding(body.decoding, model.decoding)
-    note_segments(request, len(texts))
+    note_work(request, len(texts))
     key = BatchKey(cfg, body.return_.alignment, body.return_.attention)
     results = await run_batch(model, texts, key, svc.settings)
+    note_work(request, len(texts), results)
     outs = [translation_out(r, body.return_) for r in results]
     return {
         "translations": outs[0] if isinstance(body.text, str) else outs,

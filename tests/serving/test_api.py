@@ -9,6 +9,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.serving.conftest import AppFactory
+
 TEXT = "Open the file menu."
 BASE = {"source": "en", "target": "de"}
 
@@ -115,6 +117,22 @@ def test_metrics_text(client: TestClient) -> None:
     tokens = re.search(r'nmt_tokens_translated_total\{model="en-de"\} (\d+)', text)
     assert tokens and int(tokens.group(1)) > 0
     assert re.search(r'nmt_segments_translated_total\{model="en-de"\} [1-9]', text)
+
+
+def test_cors_origins(make_app: AppFactory) -> None:
+    with TestClient(make_app(cors_origins="https://l10n.example")) as c:
+        preflight = c.options(
+            "/v1/translate",
+            headers={
+                "Origin": "https://l10n.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == "https://l10n.example"
+        other = c.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
 
 
 def test_openapi_declares_the_error_shape_everywhere(client: TestClient) -> None:

@@ -104,7 +104,8 @@ def test_a_real_uvicorn_process_serves_and_logs_json(server: Server) -> None:
     lines = [json.loads(x) for x in server.log.read_text().splitlines() if x.startswith("{")]
     access = [x for x in lines if x.get("request_id") == "live-1"]
     assert access and access[0]["route"] == "/v1/translate" and access[0]["status"] == 200
-    assert access[0]["segments"] == 1 and access[0]["latency_ms"] > 0
+    assert access[0]["texts"] == 1 and access[0]["segments"] == 1
+    assert access[0]["latency_ms"] > 0
 
 
 def test_the_libretranslatepy_client_works_unchanged(server: Server) -> None:
