@@ -245,7 +245,35 @@ def build_parser() -> argparse.ArgumentParser:
     _add_translate(sub)
     _add_export(sub)
     _add_evaluate(sub)
+    _add_serve(sub)
     return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    # The options become the NMT_* settings: uvicorn's workers read them from the environment.
+    given = {"HOST": args.host, "PORT": args.port, "MODELS_DIR": args.models_dir}
+    given["BUNDLES"] = ",".join(args.bundle) if args.bundle else None
+    given["WORKERS"] = args.workers
+    os.environ.update({f"NMT_{k}": str(v) for k, v in given.items() if v is not None})
+    from serving.__main__ import main as serve_main  # FastAPI and uvicorn only for this command
+
+    serve_main()
+    return 0
+
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="run the translation service (make serve); other settings: NMT_* variables",
+    )
+    serve.add_argument("--host", help="default 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default 8000")
+    serve.add_argument("--models-dir", help="the models folder (default models)")
+    serve.add_argument(
+        "--bundle", action="append", help="a bundle folder or name under the models folder, or *"
+    )
+    serve.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
+    serve.set_defaults(handler=_serve)
 
 
 def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -39,9 +39,11 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m serving` in a subprocess, configured by NMT_* variables."""
+    """`python -m serving` (or `command`) in a subprocess, configured by NMT_* variables."""
 
-    def __init__(self, models: Path, log: Path, **env: str) -> None:
+    def __init__(
+        self, models: Path, log: Path, command: tuple[str, ...] = ("-m", "serving"), **env: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         variables = {
@@ -55,7 +57,7 @@ class Server:
         }
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "serving"],
+            [sys.executable, *command],
             cwd=ROOT,
             env=variables,
             stdout=log.open("wb"),
@@ -200,7 +202,8 @@ def test_sigterm_drains_queued_requests(models_dir: Path, tmp_path: Path) -> Non
     # The oldest text waits 8 s for company: all 8 are still queued when SIGTERM arrives, and
     # uvicorn must keep the connections open until the batch has run and answered them.
     env = {"NMT_BATCH_WAIT_MS": "8000", "NMT_REQUEST_TIMEOUT_S": "120", "NMT_ACCESS_LOG": "false"}
-    server = Server(models_dir, tmp_path / "log", **env)
+    command = ("-m", "nmt.cli", "serve", "--bundle", "en-de")  # the CLI's way in, too
+    server = Server(models_dir, tmp_path / "log", command, **env)
     results: list[int] = []
 
     def send(i: int) -> None:
