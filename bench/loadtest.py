@@ -188,6 +188,7 @@ def run_load(args: argparse.Namespace) -> dict[str, Any]:
             name: round(1000 * percentile(latencies, q), 1)
             for name, q in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
         } | {"mean": round(1000 * statistics.fmean(latencies), 1) if latencies else None},
+        "loadgen_cpu_s": round(cpu, 3),
         "loadgen_cpu_cores": round(cpu / wall, 3),
         "batch_size_histogram": {le: after.get(le, 0) - before.get(le, 0) for le in after},
         "machine": f"{platform.processor() or platform.machine()} x {os.cpu_count()}",
