@@ -21,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from nmt import __version__
 from serving import libretranslate, logs, service, v1
@@ -55,7 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await registry.close()
             logger.info("drained; bye")
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc with Swagger UI and ReDoc served by the app itself, not
+    # from a CDN: the service is meant to run where nothing outside can be reached.
+    app = FastAPIOffline(
         title="nmt translation service",
         version=__version__,
         description="Offline English->German machine translation for software-localization "

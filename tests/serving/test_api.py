@@ -87,6 +87,9 @@ def test_models_health_ready_docs(client: TestClient) -> None:
     assert ready["status"] == "ready" and ready["models"][0]["id"] == "en-de"
     docs = client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert "cdn" not in docs.text.lower()  # offline: the page's scripts come from this server
+    script = re.search(r'src="([^"]+swagger-ui-bundle\.js)"', docs.text)
+    assert script and client.get(script.group(1)).status_code == 200
     page = client.get("/")
     assert page.status_code == 200 and 'id="translate"' in page.text
     assert client.get("/static/app.js").status_code == 200
