@@ -63,7 +63,17 @@ class Server:
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
         )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """Make sure the process is gone (a failed test must not leave a server behind)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 120
@@ -91,8 +101,11 @@ CLEAN_EXIT = (0, -signal.SIGTERM)
 def server(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = tmp_path_factory.mktemp("server") / "server.log"
     running = Server(models_dir, log)
-    yield running
-    assert running.stop() in CLEAN_EXIT
+    try:
+        yield running
+        assert running.stop() in CLEAN_EXIT
+    finally:
+        running.kill()
 
 
 def test_a_real_uvicorn_process_serves_and_logs_json(server: Server) -> None:
@@ -204,6 +217,13 @@ def test_sigterm_drains_queued_requests(models_dir: Path, tmp_path: Path) -> Non
     env = {"NMT_BATCH_WAIT_MS": "8000", "NMT_REQUEST_TIMEOUT_S": "120", "NMT_ACCESS_LOG": "false"}
     command = ("-m", "nmt.cli", "serve", "--bundle", "en-de")  # the CLI's way in, too
     server = Server(models_dir, tmp_path / "log", command, **env)
+    try:
+        _drain_on_sigterm(server, tmp_path / "log")
+    finally:
+        server.kill()
+
+
+def _drain_on_sigterm(server: Server, log: Path) -> None:
     results: list[int] = []
 
     def send(i: int) -> None:
@@ -224,8 +244,8 @@ def test_sigterm_drains_queued_requests(models_dir: Path, tmp_path: Path) -> Non
     assert server.process.wait(timeout=60) in CLEAN_EXIT
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{server.url}/healthz", timeout=2)
-    log = (tmp_path / "log").read_text()
-    assert "draining" in log and "drained" in log
+    text = log.read_text()
+    assert "draining" in text and "drained" in text
 
 
 def test_the_load_tool_reports_throughput_latency_and_batches(
