@@ -42,7 +42,9 @@ def test_the_report_has_scores_by_decoding_part_and_length(report_dir: Path) -> 
     assert [run["label"] for run in report["decodings"]][:3] == ["greedy", "beam 1", "beam 2"]
     greedy, beam1 = report["decodings"][0], report["decodings"][1]
     assert greedy["parts"] == beam1["parts"]  # beam 1 is greedy
-    scores = greedy["parts"]["test"]
+    (part,) = report["testset"]["parts"]  # an imported corpus has one test part, "user"
+    assert part == "user"
+    scores = greedy["parts"][part]
     assert set(scores) == {"bleu", "chrf", "ter", "bleu_lc"}
     assert scores["bleu"]["signature"].startswith("nrefs:1|bs:50|")
     assert 0 <= scores["bleu"]["score"] <= 100 and scores["bleu"]["ci"] >= 0
@@ -89,10 +91,10 @@ def test_record_writes_test_scores_into_the_bundle(
     assert main(args) == 0
     bundle = load_bundle(bundle_dir)  # still verifies: the manifest was re-hashed properly
     test = bundle.manifest["scores"]["test"]
-    assert test["parts"]["test"]["bleu"]["signature"].startswith("nrefs:1")
+    assert test["parts"]["user"]["bleu"]["signature"].startswith("nrefs:1")
     assert "export" in bundle.manifest["scores"]  # the export's parity summary is kept
     card = (bundle_dir / MODEL_CARD).read_text(encoding="utf-8")
-    assert "| test | 10 |" in card and "Not evaluated yet" not in card
+    assert "| user | 10 |" in card and "Not evaluated yet" not in card
     assert "| synthetic" in card or "| source | train |" in card
 
 
@@ -115,7 +117,7 @@ def test_compare_runs_a_paired_bootstrap(bundles: Path, corpus: Path, tmp_path: 
     result = json.loads((tmp_path / "compare.json").read_text(encoding="utf-8"))
     names = result["models"]
     assert len(names) == 2 and names[0].endswith("fp32")
-    p_value = result["parts"]["test"]["bleu"][names[1]]["p_value"]
+    p_value = result["parts"]["user"]["bleu"][names[1]]["p_value"]
     assert 0 < p_value <= 1
     assert "p-value" in (tmp_path / "compare.md").read_text(encoding="utf-8")
 
