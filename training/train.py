@@ -64,6 +64,9 @@ def callbacks(cfg: TrainConfig, run_dir: Path) -> list[pl.Callback]:
         save_top_k=0,
         save_last=True,
         train_time_interval=timedelta(minutes=t.checkpoint_every_minutes),
+        # Both callbacks write last.ckpt; with a version counter this one would write
+        # last-v1.ckpt instead, and a resume (which reads last.ckpt) would lose its saves.
+        enable_version_counter=False,
     )
     stop = EarlyStopping(
         monitor="val_bleu",
