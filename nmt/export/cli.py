@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--static", action="store_true", help="also try static (calibrated) int8: int8-static/"
     )
+    parser.add_argument(
+        "--static-bundle",
+        type=Path,
+        metavar="DIR",
+        help="also write a static-int8 bundle to DIR (implies --static), to compare",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             quantize=args.quantization != "fp32",
             parity_sentences=args.parity_sentences,
             corpus_dir=corpus,
-            static=args.static or args.quantization == "int8-static",
+            static=args.static or bool(args.static_bundle) or args.quantization == "int8-static",
         )
         summary: dict[str, Any] = {"export": report.to_dict()}
         if not args.graphs_only:
@@ -127,12 +133,13 @@ def _bundles(
         bundle = update_bundle(args.out_dir, decoding=decoding, scores=scores)
         out["valid_length_penalty"] = table
     out[str(args.out_dir)] = bundle.version
-    if args.fp32_bundle:
-        write(args.fp32_bundle, "fp32")
-        fp32 = update_bundle(
-            args.fp32_bundle, decoding=bundle.decoding, scores=bundle.manifest["scores"]
-        )
-        out[str(args.fp32_bundle)] = fp32.version
+    # The side bundles share the main one's decoding, so that they compare like for like.
+    extra = [(args.fp32_bundle, "fp32"), (args.static_bundle, "int8-static")]
+    for path, quantization in extra:
+        if path:
+            write(path, quantization)
+            side = update_bundle(path, decoding=bundle.decoding, scores=bundle.manifest["scores"])
+            out[str(path)] = side.version
     return out
 
 

@@ -41,7 +41,8 @@ def exported(
 
 @pytest.fixture(scope="session")
 def bundles(run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`python -m nmt.export` of the tiny run: ROOT/int8 (the bundle), ROOT/fp32, ROOT/work."""
+    """`python -m nmt.export` of the tiny run: ROOT/int8 (the bundle), ROOT/fp32, ROOT/static,
+    ROOT/work."""
     root = tmp_path_factory.mktemp("bundles")
     args = [
         str(run_dir),
@@ -52,6 +53,8 @@ def bundles(run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactor
         str(corpus),
         "--fp32-bundle",
         str(root / "fp32"),
+        "--static-bundle",
+        str(root / "static"),
         "--parity-sentences",
         "16",
         "--tune-sentences",

@@ -45,6 +45,15 @@ def test_the_fp32_bundle_shares_the_choice_and_translates_the_same(bundles: Path
     assert out[1].text == "" and isinstance(out[0].text, str)
 
 
+def test_the_static_bundle_is_written_for_comparison(bundles: Path) -> None:
+    static, int8 = load_bundle(bundles / "static"), load_bundle(bundles / "int8")
+    assert static.quantization == "int8-static" and static.decoding == int8.decoding
+    report = json.loads((bundles / "work" / "export_report.json").read_text())
+    assert report["static_int8"]["calibration_sentences"] > 0
+    (out,) = Translator.load(bundles / "static").translate(["Open the file menu."])
+    assert isinstance(out.text, str)
+
+
 def test_the_model_card_names_sources_licences_and_limits(bundles: Path) -> None:
     card = (bundles / "int8" / MODEL_CARD).read_text(encoding="utf-8")
     for needle in (
