@@ -86,9 +86,9 @@ def load_sentences(path: Path | None) -> list[str]:
     return list(BUILT_IN)
 
 
-def make_text(rng: random.Random, sentences: list[str]) -> tuple[str, int]:
-    """One to three random sentences joined: the text and its sentence count."""
-    count = rng.choice((1, 1, 2, 3))
+def make_text(rng: random.Random, sentences: list[str], single: bool = False) -> tuple[str, int]:
+    """One to three random sentences joined (one with `single`): the text and its count."""
+    count = 1 if single else rng.choice((1, 1, 2, 3))
     return " ".join(rng.choice(sentences) for _ in range(count)), count
 
 
@@ -118,7 +118,7 @@ class Client(threading.Thread):
         conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
         headers = {"Content-Type": "application/json"}
         while time.perf_counter() < self.stop:
-            text, count = make_text(self.rng, self.sentences)
+            text, count = make_text(self.rng, self.sentences, self.args.single)
             started = time.perf_counter()
             try:
                 conn.request("POST", path, self.body(text), headers)
@@ -256,6 +256,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--beam-size", type=int, default=5)
     p.add_argument("--route", choices=("v1", "libretranslate"), default="v1")
     p.add_argument("--sentences", type=Path, default=None)
+    p.add_argument(
+        "--single",
+        action="store_true",
+        help="one sentence a request (latency of a known size: pair with --sentences)",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=None, help="output prefix (.json and .md)")
     args = p.parse_args(argv)
