@@ -1,0 +1,72 @@
+"""A screenshot of the web page translating one text, to look at (Debian's headless Chromium).
+
+    python bench/screenshot.py --url http://127.0.0.1:8000 --text "Click <b>Save</b>." \
+        --out bench/results/web-page.png
+
+Fills the text box, asks for beam search with an n-best of 3, clicks Translate, waits for the
+result, the n-best list and the attention heatmap, and saves the page. Needs `chromium` and
+`chromium-driver` (apt); nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--window-size=1200,1100",
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.add_argument("--text", default="Click <b>Save</b> to keep your changes to %s.")
+    p.add_argument("--n-best", type=int, default=3)
+    p.add_argument("--out", type=Path, default=Path("bench/results/web-page.png"))
+    args = p.parse_args(argv)
+
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    options = webdriver.ChromeOptions()
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.binary_location = str(CHROMIUM)
+    driver = webdriver.Chrome(
+        options=options, service=webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    )
+    try:
+        driver.get(args.url.rstrip("/") + "/")
+        wait = WebDriverWait(driver, 120)
+        wait.until(lambda d: Select(d.find_element(By.ID, "target")).options)
+        box = driver.find_element(By.ID, "text")
+        box.clear()
+        box.send_keys(args.text)
+        n_best = driver.find_element(By.ID, "n-best")
+        n_best.clear()
+        n_best.send_keys(str(args.n_best))
+        driver.find_element(By.ID, "translate").click()
+        wait.until(ec.visibility_of_element_located((By.ID, "output")))
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr"))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(args.out))
+        result = driver.find_element(By.ID, "result").text
+    finally:
+        driver.quit()
+    print(f"{args.out}: {result}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
