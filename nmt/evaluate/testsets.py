@@ -15,6 +15,8 @@ from pathlib import Path
 class TestSetError(ValueError):
     """A test set that cannot be read; the message names the file (and line)."""
 
+    __test__ = False  # not a pytest class, despite the name
+
 
 @dataclasses.dataclass(frozen=True)
 class TestSet:
