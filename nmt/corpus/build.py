@@ -19,7 +19,7 @@ from nmt.corpus.apt import AptCache, DebInfo, extract_deb, sha256_file
 from nmt.corpus.clean import normalize
 from nmt.corpus.output import read_manifest, write_corpus
 from nmt.corpus.recipes import SUPPORTED_PAIRS, Source, parse_pair, recipe
-from nmt.corpus.split import Splits, dedupe_pairs, group_count, make_splits
+from nmt.corpus.split import Splits, dedupe_pairs, group_count, make_splits, part_runs
 from nmt.corpus.types import RawPair, SourceContext
 from nmt.progress import progress
 
@@ -163,7 +163,7 @@ def make_manifest(
     return {
         "pair": cfg.pair,
         "builder": f"nmt {__version__}",
-        "test_parts": per_split["test"],
+        "test_parts": part_runs(splits.test),  # file order: evaluation cuts test.tsv by it
         "sources": {
             src.name: {
                 "packages": {

@@ -156,6 +156,20 @@ def dedupe_pairs(pairs: Iterable[RawPair], skipped: Counter[str]) -> list[RawPai
     return kept
 
 
+def part_runs(pairs: Iterable[RawPair]) -> dict[str, int]:
+    """{corpus: count} in file order for a split written part after part (test: the test-only
+    sources, then the hashed sentences). Readers cut the file by these counts, in this order,
+    so a part that is not one contiguous run is an error, not a silent mislabel."""
+    runs: dict[str, int] = {}
+    last = None
+    for pair in pairs:
+        if pair.corpus != last and pair.corpus in runs:
+            raise ValueError(f"test part {pair.corpus!r} is not contiguous in the split")
+        runs[pair.corpus] = runs.get(pair.corpus, 0) + 1
+        last = pair.corpus
+    return runs
+
+
 def group_count(pairs: Iterable[RawPair], key: Callable[[RawPair], str]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for pair in pairs:

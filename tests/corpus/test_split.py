@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from nmt.config import FilterConfig, SplitConfig
 from nmt.corpus.clean import leakage_key
-from nmt.corpus.split import dedupe_pairs, make_splits, pick_units, stable_hash
+from nmt.corpus.split import dedupe_pairs, make_splits, part_runs, pick_units, stable_hash
 from nmt.corpus.types import RawPair
 
 
@@ -77,3 +79,11 @@ def test_global_dedupe_keeps_first() -> None:
     kept = dedupe_pairs(pairs, skipped)
     assert [p.origin for p in kept] == ["one", "three"]
     assert skipped["duplicate"] == 1
+
+
+def test_part_runs_keep_file_order_and_refuse_a_split_part() -> None:
+    gnome = [RawPair(f"g{i}", f"G{i}", "gnome/a", corpus="gnome") for i in range(2)]
+    ding = [RawPair(f"d{i}", f"D{i}", "ding", corpus="ding") for i in range(3)]
+    assert list(part_runs([*gnome, *ding]).items()) == [("gnome", 2), ("ding", 3)]
+    with pytest.raises(ValueError, match="'gnome' is not contiguous"):
+        part_runs([gnome[0], *ding, gnome[1]])
