@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -38,8 +39,23 @@ def _forms(unit: Any) -> list[str]:
     return [str(s) for s in getattr(target, "strings", [target])]
 
 
+_PRINTF = re.compile(r"%(?:(\d+)\$)?([-+#0' ]*\d*(?:\.\d+)?(?:hh|ll|[hlLjzt])?[a-zA-Z])")
+
+
 def _spans(text: str) -> Counter[str]:
-    return Counter(span.original for span in protect(text).spans)
+    """Protected spans, printf conversions numbered (`%s %d` -> `%1$s %2$d`): gettext allows
+    a translation to reorder arguments with numbered conversions, so both forms compare equal."""
+    spans = [span.original for span in protect(text).spans]
+    out: Counter[str] = Counter()
+    position = 0
+    for span in spans:
+        m = _PRINTF.fullmatch(span)
+        if m is None or span == "%%":
+            out[span] += 1
+            continue
+        position = int(m.group(1)) if m.group(1) else position + 1
+        out[f"%{position}${m.group(2)}"] += 1
+    return out
 
 
 def score(mt_path: Path, ref_path: Path) -> dict[str, Any]:
