@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -22,7 +21,8 @@ from typing import Any
 import sacrebleu
 from translate.storage import pypo
 
-from nmt.protect import protect
+# protect's own printf patterns, so this check reads placeholders exactly as translation does.
+from nmt.protect import _NUMBERED_PRINTF, _PRINTF_ARG, protect
 
 
 def _units(path: Path) -> dict[tuple[str, str], Any]:
@@ -39,9 +39,6 @@ def _forms(unit: Any) -> list[str]:
     return [str(s) for s in getattr(target, "strings", [target])]
 
 
-_PRINTF = re.compile(r"%(?:(\d+)\$)?([-+#0' ]*\d*(?:\.\d+)?(?:hh|ll|[hlLjzt])?[a-zA-Z])")
-
-
 def _spans(text: str) -> Counter[str]:
     """Protected spans, printf conversions numbered (`%s %d` -> `%1$s %2$d`): gettext allows
     a translation to reorder arguments with numbered conversions, so both forms compare equal."""
@@ -49,12 +46,15 @@ def _spans(text: str) -> Counter[str]:
     out: Counter[str] = Counter()
     position = 0
     for span in spans:
-        m = _PRINTF.fullmatch(span)
-        if m is None or span == "%%":
+        numbered = _NUMBERED_PRINTF.fullmatch(span)
+        if numbered:
+            position, conversion = int(numbered.group(1)), numbered.group(2)
+        elif _PRINTF_ARG.fullmatch(span):
+            position, conversion = position + 1, span[1:]
+        else:
             out[span] += 1
             continue
-        position = int(m.group(1)) if m.group(1) else position + 1
-        out[f"%{position}${m.group(2)}"] += 1
+        out[f"%{position}${conversion}"] += 1
     return out
 
 
@@ -98,7 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("reference", type=Path)
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
-    result = score(args.mt, args.reference)
+    try:
+        result = score(args.mt, args.reference)
+    except (OSError, ValueError) as err:  # translate-toolkit's PoParseError is a ValueError
+        p.exit(2, f"po_score: {err}\n")
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.json:
         args.json.write_text(text + "\n", encoding="utf-8")

@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n-best", type=int, default=3)
     p.add_argument("--out", type=Path, default=Path("bench/results/web-page.png"))
     args = p.parse_args(argv)
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        p.exit(2, "screenshot: needs Debian's chromium and chromium-driver (apt-get install)\n")
 
     from selenium import webdriver
     from selenium.webdriver.common.by import By
