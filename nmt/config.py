@@ -254,7 +254,9 @@ class OptimConfig:
     label_smoothing: float = 0.1
     grad_clip: float = 1.0  # max global gradient norm
     warmup_steps: int = 500  # linear warmup, then the schedule below
-    schedule: typing.Literal["inverse_sqrt", "plateau", "constant"] = "inverse_sqrt"
+    # `linear` decays to min_lr at trainer.max_steps: for a fixed budget, annealing to ~0 by
+    # the end beats inverse-sqrt, whose last checkpoint is taken at a still-high learning rate.
+    schedule: typing.Literal["inverse_sqrt", "linear", "plateau", "constant"] = "inverse_sqrt"
     plateau_factor: float = 0.5  # `plateau`: lr *= factor when valid BLEU stalls ...
     plateau_patience: int = 2  # ... for this many validations
     min_lr: float = 1e-5
@@ -297,3 +299,10 @@ class TrainConfig:
     decoding: DecodingConfig = dataclasses.field(
         default_factory=lambda: DecodingConfig(mode="greedy")
     )  # for validation BLEU
+
+    def __post_init__(self) -> None:
+        if self.optim.schedule == "linear" and self.trainer.max_steps <= self.optim.warmup_steps:
+            raise ConfigError(
+                "optim.schedule linear decays to trainer.max_steps: set trainer.max_steps "
+                f"above optim.warmup_steps ({self.optim.warmup_steps})"
+            )

@@ -62,15 +62,17 @@ class Throughput:
 
 
 class LrSchedule:
-    """Learning-rate factor per step: linear warmup, then inverse-sqrt decay or constant, times
-    a plateau scale that `observe` lowers when valid BLEU stalls (`schedule: plateau`).
+    """Learning-rate factor per step: linear warmup, then inverse-sqrt decay, linear decay to
+    the floor at `total_steps`, or constant, times a plateau scale that `observe` lowers when
+    valid BLEU stalls (`schedule: plateau`).
 
     One callable object for LambdaLR: its attributes are saved in LambdaLR's state dict, so the
     plateau scale survives a resume.
     """
 
-    def __init__(self, cfg: OptimConfig) -> None:
+    def __init__(self, cfg: OptimConfig, total_steps: int = -1) -> None:
         self.warmup = max(1, cfg.warmup_steps)
+        self.total = total_steps
         self.kind = cfg.schedule
         self.floor = cfg.min_lr / cfg.lr
         self.factor = cfg.plateau_factor
@@ -83,7 +85,12 @@ class LrSchedule:
         s = step + 1
         if s < self.warmup:
             return s / self.warmup
-        decay = math.sqrt(self.warmup / s) if self.kind == "inverse_sqrt" else 1.0
+        if self.kind == "inverse_sqrt":
+            decay = math.sqrt(self.warmup / s)
+        elif self.kind == "linear":
+            decay = max(0.0, (self.total - s) / max(1, self.total - self.warmup))
+        else:
+            decay = 1.0
         return max(decay * self.scale, self.floor)
 
     def observe(self, metric: float) -> None:
@@ -180,5 +187,7 @@ class TranslationSystem(pl.LightningModule):
         opt = torch.optim.AdamW(
             self.parameters(), lr=o.lr, betas=o.betas, weight_decay=o.weight_decay
         )
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, LrSchedule(o))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, LrSchedule(o, total_steps=self.cfg.trainer.max_steps)
+        )
         return [opt], [{"scheduler": sched, "interval": "step"}]
