@@ -1,8 +1,11 @@
 """Dynamic micro-batching: texts from concurrent requests share Translator calls.
 
 Each text of a request becomes one queue entry with its own future. A single worker task per
-model forms micro-batches and runs them through the Translator in one dedicated thread (off the
-event loop; one search at a time per model, as the ONNX backend expects):
+model forms micro-batches and runs them through the Translator in the model's own threads, off
+the event loop, at most `concurrency` batches at a time (default 1). A second batch in flight
+fills the cores that one batch leaves idle (the graphs' small element-wise ops and the search's
+Python work run on one thread while the other waits); ONNX Runtime sessions take concurrent
+runs, and the Translator keeps no state between calls.
 
 - a batch only holds texts with the same decoding settings and outputs (`BatchKey`);
 - its anchor is the oldest text (nothing starves); the rest are the texts closest to the
@@ -94,8 +97,12 @@ class Batcher:
         max_wait_s: float,
         queue_size: int,
         metrics: Metrics,
+        concurrency: int = 1,
     ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {concurrency}")
         self.translator = translator
+        self.concurrency = concurrency
         self.name = name
         self.max_texts = max_texts
         self.max_tokens = max_tokens
@@ -105,7 +112,7 @@ class Batcher:
         self._queue: list[_Item] = []
         self._wakeup = asyncio.Event()
         self._seq = itertools.count()
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"translate-{name}")
+        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix=f"translate-{name}")
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._texts_per_s = 10.0  # moving estimate of throughput, for Retry-After
@@ -177,11 +184,24 @@ class Batcher:
     # --- the worker ------------------------------------------------------------------------------
 
     async def _work(self) -> None:
+        """Form batches and run up to `concurrency` of them at once; on close, finish them."""
+        slots = asyncio.Semaphore(self.concurrency)
+        running: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            slots.release()
+
         while True:
+            await slots.acquire()
             batch = await self._next_batch()
             if batch is None:
-                return
-            await self._execute(batch)
+                break
+            task = asyncio.get_running_loop().create_task(self._execute(batch))
+            running.add(task)
+            task.add_done_callback(finished)
+        if running:
+            await asyncio.gather(*running)
 
     async def _next_batch(self) -> list[_Item] | None:
         """Wait for texts, then give the next batch; None once closing and empty."""

@@ -192,6 +192,7 @@ class Registry:
             max_wait_s=s.batch_wait_ms / 1000,
             queue_size=s.queue_size,
             metrics=self.metrics,
+            concurrency=s.batch_concurrency,
         )
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         return Model(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -144,6 +146,50 @@ def test_deadline_while_queued() -> None:
     asyncio.run(main())
 
 
+class SlowTranslator(FakeTranslator):
+    """A FakeTranslator whose calls take 50 ms, counting how many run at the same time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+
+    def translate(
+        self, texts: Sequence[str], decoding: DecodingConfig, **options: Any
+    ) -> list[Translation]:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)
+        with self._lock:
+            self.running -= 1
+        return super().translate(texts, decoding, **options)
+
+
+@pytest.mark.parametrize("concurrency", [1, 2, 3])
+def test_concurrency_bounds_batches_in_flight_and_close_drains(concurrency: int) -> None:
+    async def main() -> None:
+        slow = SlowTranslator()
+        b = batcher(slow, max_texts=1, max_wait_s=0.0, concurrency=concurrency)  # type: ignore[arg-type]
+        b.start()
+        texts = [f"text {i}" for i in range(6)]
+        pending = [asyncio.ensure_future(b.translate([t], GREEDY, timeout_s=5)) for t in texts]
+        await asyncio.sleep(0.01)
+        await b.close()  # drains: every text queued before close is translated
+        results = await asyncio.gather(*pending)
+        assert [r[0].text for r in results] == [t.upper() for t in texts]
+        assert slow.most == concurrency
+        assert sorted(x for batch in slow.batches for x in batch) == sorted(texts)
+
+    asyncio.run(main())
+
+
+def test_concurrency_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="concurrency"):
+        batcher(FakeTranslator(), concurrency=0)
+
+
 def _requests(texts: list[str]) -> list[dict[str, Any]]:
     every = {"alignment": True, "attention": True}
     return [
@@ -153,11 +199,18 @@ def _requests(texts: list[str]) -> list[dict[str, Any]]:
     ]
 
 
-def test_results_are_identical_batched_or_alone(make_app: AppFactory) -> None:
-    """fp32 graphs: each request's JSON equals its JSON when translated alone."""
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_results_are_identical_batched_or_alone(make_app: AppFactory, concurrency: int) -> None:
+    """fp32 graphs: each request's JSON equals its JSON when translated alone, also with two
+    micro-batches in flight at once."""
     bodies = [{"source": "en", "target": "de", **b} for b in _requests(SENTENCES)]
     alone_app = make_app(batch_wait_ms=0)
-    batched_app = make_app(batch_wait_ms=300, batch_max_texts=64, batch_max_tokens=100_000)
+    batched_app = make_app(
+        batch_wait_ms=300,
+        batch_max_texts=64,
+        batch_max_tokens=100_000,
+        batch_concurrency=concurrency,
+    )
 
     async def run(app: Any, concurrent: bool) -> tuple[list[Any], str]:
         async with serve(app) as c:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -19,7 +20,7 @@ def test_linear_decays_from_peak_to_floor_at_max_steps() -> None:
     assert sched(1099) == pytest.approx(0.01)  # the floor, min_lr / lr
     assert sched(5000) == pytest.approx(0.01)
     factors = [sched(s) for s in range(99, 1100)]
-    assert all(a >= b for a, b in zip(factors, factors[1:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(factors))
 
 
 def test_inverse_sqrt_is_unchanged() -> None:
