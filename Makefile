@@ -69,10 +69,12 @@ REPORT ?= $(NMT_HOME)/reports/$(notdir $(MODEL))
 evaluate: setup
 	$(BIN)/nmt evaluate $(MODEL) --corpus $(DATA) --out $(REPORT) $(ARGS)
 
-# Decoding speed (each backend in its own process): the run's checkpoint vs its exported graphs.
+# Decoding speed (each backend in its own process): the run's checkpoint vs its exported graphs;
+# then this CPU's ceiling: the decoder step's matrix products alone.
 EXPORT ?= $(NMT_HOME)/exports/$(notdir $(RUN))
 bench: setup
 	$(BIN)/python bench/decode_speed.py --run-dir $(RUN) --export-dir $(EXPORT) $(ARGS)
+	$(BIN)/python bench/cpu_ceiling.py
 
 # Translate a file (txt, tsv, jsonl, po, pot, xlf/xliff); the same command again resumes.
 BUNDLE ?= models/en-de

@@ -17,7 +17,6 @@ Writes bench/results/cpu_ceiling.{json,md} and prints the table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -123,6 +122,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     from bench.decode_speed import _cpu
+    from bench.results_io import write_results
 
     report = {
         "threads": args.threads,
@@ -131,11 +131,7 @@ def main() -> int:
         "macs_per_row": MACS_PER_ROW,
         "cases": measure(args.threads, args.runs),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "cpu_ceiling.json").write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown(report)
-    (args.out / "cpu_ceiling.md").write_text(table)
-    print(table)
+    write_results(args.out / "cpu_ceiling", report, markdown(report))
     return 0
 
 

@@ -29,6 +29,9 @@ from typing import Any
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.results_io import write_results  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 STEPS = 30
 # Batch 32 is the server's comparison point (`make loadtest` against batch-32 segments/s).
@@ -197,11 +200,7 @@ def main() -> int:
     if not backends:
         parser.error("give --run-dir and/or --export-dir")
     report = collect(backends, args)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "decode_speed.json").write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown(report)
-    (args.out / "decode_speed.md").write_text(table)
-    print(table)
+    write_results(args.out / "decode_speed", report, markdown(report))
     return 0
 
 
