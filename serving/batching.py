@@ -2,10 +2,10 @@
 
 Each text of a request becomes one queue entry with its own future. A single worker task per
 model forms micro-batches and runs them through the Translator in the model's own threads, off
-the event loop, at most `concurrency` batches at a time (default 1). A second batch in flight
-fills the cores that one batch leaves idle (the graphs' small element-wise ops and the search's
-Python work run on one thread while the other waits); ONNX Runtime sessions take concurrent
-runs, and the Translator keeps no state between calls.
+the event loop, at most `concurrency` batches at a time (`NMT_BATCH_CONCURRENCY`). A second
+batch in flight fills the cores that one batch leaves idle (the graphs' small element-wise ops
+and the search's Python work run on one thread while the other waits); ONNX Runtime sessions
+take concurrent runs, and the Translator keeps no state between calls.
 
 - a batch only holds texts with the same decoding settings and outputs (`BatchKey`);
 - its anchor is the oldest text (nothing starves); the rest are the texts closest to the
@@ -97,7 +97,7 @@ class Batcher:
         max_wait_s: float,
         queue_size: int,
         metrics: Metrics,
-        concurrency: int = 1,
+        concurrency: int,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, got {concurrency}")

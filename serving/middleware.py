@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -28,6 +28,10 @@ from serving.metrics import Metrics
 access_logger = logging.getLogger("serving.access")
 
 _REQUEST_ID = re.compile(r"^[!-~]{1,128}$")
+# Request ids need to be unique, not secret: a PRNG seeded once from the OS gives 128 random
+# bits without uuid4's urandom system call on every request (measured on the event loop's
+# profile under 32 clients: uuid4 was a tenth of its time).
+_IDS = random.Random()
 
 
 def _too_large(limit: int) -> ApiError:
@@ -68,7 +72,7 @@ class RequestContext:
         started = time.perf_counter()
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         given = headers.get("x-request-id", "")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _REQUEST_ID.match(given) else f"{_IDS.getrandbits(128):032x}"
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500  # what the client sees if the app fails before answering

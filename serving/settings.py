@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(default=2.0, ge=0)  # how long the oldest text may wait for company
     # micro-batches of one model in flight at once: a second one uses the cores a single
     # search leaves idle (bench/results/loadtest-*: measured throughput and latency)
-    batch_concurrency: int = Field(default=1, ge=1, le=8)
+    batch_concurrency: int = Field(default=2, ge=1, le=8)
     # texts waiting per model; beyond: 503 + Retry-After
     queue_size: int = Field(default=1024, ge=1)
     request_timeout_s: float = Field(default=30.0, gt=0)  # a request's deadline; past it: 504

@@ -137,7 +137,7 @@ def test_admin_key_guards_reload(make_app: AppFactory) -> None:
 
 
 def test_full_queue_is_503_and_the_queued_requests_still_succeed(make_app: AppFactory) -> None:
-    app = make_app(queue_size=2, batch_wait_ms=0)
+    app = make_app(queue_size=2, batch_wait_ms=0, batch_concurrency=1)  # one batch in the thread
 
     async def main() -> None:
         async with serve(app) as c:
@@ -161,7 +161,7 @@ def test_full_queue_is_503_and_the_queued_requests_still_succeed(make_app: AppFa
 
 
 def test_deadline_is_504_and_drops_the_queued_text(make_app: AppFactory) -> None:
-    app = make_app(request_timeout_s=0.5, batch_wait_ms=0)
+    app = make_app(request_timeout_s=0.5, batch_wait_ms=0, batch_concurrency=1)
 
     async def main() -> None:
         async with serve(app) as c:
