@@ -13,7 +13,6 @@ Writes bench/results/batch_agreement.{json,md} (or --out PREFIX) and prints the 
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import time
@@ -21,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadtest import RESULTS, load_sentences
+from loadtest import RESULTS, load_sentences  # also puts the repository root on sys.path
 
+from bench.results_io import write_results
 from nmt.config import DecodingConfig
 from nmt.translator import Translator
 
@@ -89,11 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "",
     ]
-    out = args.out or RESULTS / "batch_agreement"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    out.with_suffix(".md").write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
+    write_results(args.out or RESULTS / "batch_agreement", result, "\n".join(lines))
     return 0
 
 

@@ -121,6 +121,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    if args.runs < 10 or args.threads < 1:
+        parser.error("--runs must be >= 10 (medians of at least 10) and --threads >= 1")
     from bench.decode_speed import _cpu
     from bench.results_io import write_results
 

@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.results_io import write_results  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 MAX_DURATION = 600.0
@@ -280,12 +283,9 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             server.terminate()
             server.wait(timeout=120)
-    out = args.out or RESULTS / f"loadtest-{args.mode}-c{args.clients}"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    table = markdown(result)
-    out.with_suffix(".md").write_text(table, encoding="utf-8")
-    print(table)
+    write_results(
+        args.out or RESULTS / f"loadtest-{args.mode}-c{args.clients}", result, markdown(result)
+    )
     return 0
 
 

@@ -17,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.results_io import write_results
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -94,8 +97,6 @@ def main() -> int:
         ]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "train_speed.json").write_text(json.dumps(rows, indent=2) + "\n")
     lines = [
         f"Training speed, {args.config}, batch 64 x 30 target tokens, {args.threads} threads, "
         f"median of {args.steps} steps; {rows[0]['parameters']:,} parameters",
@@ -107,8 +108,7 @@ def main() -> int:
             for r in rows
         ),
     ]
-    (RESULTS / "train_speed.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(RESULTS / "train_speed", rows, "\n".join(lines) + "\n")
     return 0
 
 
