@@ -30,8 +30,10 @@ def worker(
 
     from nmt.config import TrainConfig, load_yaml
     from nmt.model.seq2seq import Seq2Seq
-    from training.system import smoothed_nll
+    from training.loss import smoothed_ce
+    from training.memory import keep_freed_memory
 
+    keep_freed_memory()  # as training does
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     cfg = load_yaml(TrainConfig, config)
@@ -45,8 +47,8 @@ def worker(
     for i in range(warmup + steps):
         start = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            log_probs = model(src, lengths, tgt)
-            loss, _, ntok = smoothed_nll(log_probs.float(), tgt, 0.1)
+            logits, _ = model.teacher_forced_logits(src, lengths, tgt)
+            loss, _, ntok = smoothed_ce(logits, tgt, 0.1)
         opt.zero_grad(set_to_none=True)
         (loss / ntok).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -20,24 +20,11 @@ from torch import Tensor
 from nmt.config import OptimConfig, TrainConfig, from_dict, to_dict
 from nmt.model.seq2seq import Seq2Seq
 from nmt.search.torch_backend import TorchStepModel
-from nmt.tokenizer import PAD_ID, Tokenizer
+from nmt.tokenizer import Tokenizer
 from nmt.translator import Translator
+from training.loss import smoothed_ce
 
 logger = logging.getLogger(__name__)
-
-
-def smoothed_nll(log_probs: Tensor, target: Tensor, eps: float) -> tuple[Tensor, Tensor, Tensor]:
-    """Label-smoothed NLL, summed over non-PAD targets.
-
-    log_probs [B, T, V], target int64 [B, T]. Returns (smoothed loss sum, plain NLL sum,
-    number of target tokens). Smoothing spreads `eps` uniformly over the vocabulary; computed
-    from the log-probs directly (no second softmax over V). PAD positions are masked by a
-    multiply, not by boolean indexing, whose backward scatters into a [B, T, V] zero tensor.
-    """
-    mask = target.ne(PAD_ID).to(log_probs.dtype)
-    nll = -log_probs.gather(2, target.unsqueeze(2)).squeeze(2)  # [B, T]
-    loss = (1.0 - eps) * nll - eps * log_probs.mean(dim=2) if eps else nll
-    return (loss * mask).sum(), (nll * mask).sum(), mask.sum().to(torch.long)
 
 
 class Throughput:
@@ -125,9 +112,11 @@ class TranslationSystem(pl.LightningModule):
         return cls(to_dict(cfg))
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        log_probs = self.model(batch["src"], batch["src_lengths"], batch["tgt_in"])
-        loss_sum, nll_sum, ntok = smoothed_nll(
-            log_probs, batch["tgt_out"], self.cfg.optim.label_smoothing
+        logits, _ = self.model.teacher_forced_logits(
+            batch["src"], batch["src_lengths"], batch["tgt_in"]
+        )
+        loss_sum, nll_sum, ntok = smoothed_ce(
+            logits, batch["tgt_out"], self.cfg.optim.label_smoothing
         )
         loss = loss_sum / ntok.clamp(min=1)
         self._speed.tokens += int(ntok)
@@ -146,8 +135,10 @@ class TranslationSystem(pl.LightningModule):
         self._val_sums = torch.zeros(2, dtype=torch.float64)
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        log_probs = self.model(batch["src"], batch["src_lengths"], batch["tgt_in"])
-        _, nll_sum, ntok = smoothed_nll(log_probs, batch["tgt_out"], 0.0)
+        logits, _ = self.model.teacher_forced_logits(
+            batch["src"], batch["src_lengths"], batch["tgt_in"]
+        )
+        _, nll_sum, ntok = smoothed_ce(logits, batch["tgt_out"], 0.0)
         self._val_sums += torch.tensor([float(nll_sum), float(ntok)], dtype=torch.float64)
 
     def on_validation_epoch_end(self) -> None:

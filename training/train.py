@@ -24,6 +24,7 @@ from nmt.paths import data_dir, runs_dir
 from nmt.tokenizer import Tokenizer
 from training.callbacks import SaveLastOnEnd, ValidationCsv
 from training.data import ParallelDataModule
+from training.memory import keep_freed_memory
 from training.system import TranslationSystem
 
 logger = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ def train(cfg: TrainConfig, *, run_dir: Path | None = None, corpus: Path | None 
         raise ConfigError(f"no corpus at {corpus}: run `make data` (or `nmt data import`) first")
     prepare_run_dir(cfg, run_dir)
     pl.seed_everything(cfg.trainer.seed, workers=True)
+    keep_freed_memory()
     torch.set_num_threads(
         cfg.trainer.threads or max(1, (os.cpu_count() or 1) // cfg.trainer.devices)
     )

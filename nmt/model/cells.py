@@ -16,6 +16,7 @@ Shapes: B batch, In input size, H hidden, G gates (4 LSTM, 3 GRU).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Literal
 
 import torch
@@ -23,6 +24,9 @@ import torch.nn.functional as F  # noqa: N812 (the conventional name)
 from torch import Tensor, nn
 
 logger = logging.getLogger(__name__)
+
+Linear = Callable[[Tensor, Tensor, Tensor | None], Tensor]
+"""F.linear's signature: (x [..., In], weight [Out, In], bias [Out] or None) -> [..., Out]."""
 
 
 def lstm_update(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
@@ -104,18 +108,24 @@ class StackedCell(nn.Module):
         return out
 
     def forward(
-        self, x_gates: Tensor, h: list[Tensor], c: list[Tensor] | None
+        self,
+        x_gates: Tensor,
+        h: list[Tensor],
+        c: list[Tensor] | None,
+        linear: Linear = F.linear,
     ) -> tuple[list[Tensor], list[Tensor] | None]:
         """One time step. x_gates [B, G*H] (layer 0's `project_input`), h (and c for an LSTM):
-        one [B, H] tensor per layer -> the new per-layer h (and c); h[-1] is the output."""
+        one [B, H] tensor per layer -> the new per-layer h (and c); h[-1] is the output.
+        `linear` computes the step's products (the teacher-forced loop passes
+        `StepLinears.linear` for one weight-gradient product over all steps)."""
         new_h: list[Tensor] = []
         new_c: list[Tensor] = []
         for k in range(self.num_layers):
             w_ih, w_hh, b_ih, b_hh = self.weights(k)
             if k > 0:
                 below = F.dropout(new_h[-1], self.dropout, self.training)
-                x_gates = F.linear(below, w_ih, b_ih)
-            h_gates = F.linear(h[k], w_hh, b_hh)
+                x_gates = linear(below, w_ih, b_ih)
+            h_gates = linear(h[k], w_hh, b_hh)
             if c is None:
                 new_h.append(gru_update(x_gates, h_gates, h[k]))
             else:

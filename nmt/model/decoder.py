@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import partial
 from typing import Literal
 
 import torch
@@ -19,7 +20,8 @@ import torch.nn.functional as F  # noqa: N812 (the conventional name)
 from torch import Tensor, nn
 
 from nmt.model.attention import Attention
-from nmt.model.cells import StackedCell
+from nmt.model.cells import Linear, StackedCell
+from nmt.model.step_linear import StepLinears
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +56,17 @@ class Decoder(nn.Module):
         self.hidden = hidden
 
     def attentional(
-        self, out: Tensor, memory: Tensor, memory_proj: Tensor, src_mask: Tensor
+        self,
+        out: Tensor,
+        memory: Tensor,
+        memory_proj: Tensor,
+        src_mask: Tensor,
+        linear: Linear = F.linear,
     ) -> tuple[Tensor, Tensor]:
         """RNN outputs [B, T, H] -> (attentional vectors [B, T, H], weights [B, T, S])."""
         context, weights = self.attention(out, memory, memory_proj, src_mask)
-        combined: Tensor = self.combine(torch.cat([out, context], dim=-1))
+        joint = torch.cat([out, context], dim=-1)
+        combined = linear(joint, self.combine.weight, self.combine.bias)
         vec: Tensor = self.dropout(torch.tanh(combined))
         return vec, weights
 
@@ -106,14 +114,19 @@ class Decoder(nn.Module):
             out = self.rnn.run_sequence(emb, h, c)
             return self.attentional(out, memory, memory_proj, src_mask)
         w_ih, _, b_ih, _ = self.rnn.weights(0)
-        emb_gates = F.linear(emb, w_ih[:, : self.emb_dim], b_ih)  # [B, T, G*H]
-        w_feed = w_ih[:, self.emb_dim :].t()  # [H, G*H], a view: no weight copy
+        # unbind, not emb_gates[:, t]: each indexing's backward would write its gradient into
+        # a fresh zero [B, T, G*H] tensor and add T of those up (a tenth of a training step);
+        # unbind's backward stacks the T step gradients once.
+        emb_gates = F.linear(emb, w_ih[:, : self.emb_dim], b_ih).unbind(1)  # T x [B, G*H]
+        w_feed = w_ih[:, self.emb_dim :]  # [G*H, H], a view: no weight copy
         feed = state["feed"]
         vecs: list[Tensor] = []
         weights: list[Tensor] = []
-        for t in range(emb.size(1)):
-            h, c = self.rnn(torch.addmm(emb_gates[:, t], feed, w_feed), h, c)
-            vec, w = self.attentional(h[-1].unsqueeze(1), memory, memory_proj, src_mask)
+        steps = StepLinears()  # each weight's gradient as one product over all T steps
+        for t, gates_t in enumerate(emb_gates):
+            linear = partial(steps.linear, step=t)
+            h, c = self.rnn(gates_t + linear(feed, w_feed, None), h, c, linear)
+            vec, w = self.attentional(h[-1].unsqueeze(1), memory, memory_proj, src_mask, linear)
             feed = vec.squeeze(1)
             vecs.append(vec)
             weights.append(w)

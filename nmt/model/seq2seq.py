@@ -150,11 +150,11 @@ class Seq2Seq(nn.Module):
         new_state.update(recurrent)
         return log_probs, weights, new_state
 
-    def teacher_forced(
+    def teacher_forced_logits(
         self, src_ids: Tensor, src_lengths: Tensor, tgt_in: Tensor
     ) -> tuple[Tensor, Tensor]:
         """src_ids [B, S], src_lengths [B], tgt_in int64 [B, T] (BOS y_1 .. y_{T-1}, PAD after)
-        -> (log_probs [B, T, V], attention [B, T, S]).
+        -> (logits [B, T, V], attention [B, T, S]); training's fused loss takes the logits.
 
         Word dropout (training only) replaces target-input words by UNK; embeddings for all T
         steps are looked up at once with one variational dropout mask.
@@ -163,7 +163,15 @@ class Seq2Seq(nn.Module):
         tokens = word_dropout(tgt_in, self.cfg.word_dropout, self.training)
         emb = self.embeddings.embed_target(tokens)
         vecs, weights = self.decoder.teacher_forced(emb, state)
-        return torch.log_softmax(self.output(vecs), dim=-1), weights
+        logits: Tensor = self.output(vecs)
+        return logits, weights
+
+    def teacher_forced(
+        self, src_ids: Tensor, src_lengths: Tensor, tgt_in: Tensor
+    ) -> tuple[Tensor, Tensor]:
+        """`teacher_forced_logits` normalised: (log_probs [B, T, V], attention [B, T, S])."""
+        logits, weights = self.teacher_forced_logits(src_ids, src_lengths, tgt_in)
+        return torch.log_softmax(logits, dim=-1), weights
 
     def forward(self, src_ids: Tensor, src_lengths: Tensor, tgt_in: Tensor) -> Tensor:
         """Teacher-forced log-probs [B, T, V]; see `teacher_forced`."""
