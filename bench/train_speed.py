@@ -32,13 +32,14 @@ def worker(
     from nmt.model.seq2seq import Seq2Seq
     from training.loss import smoothed_ce
     from training.memory import keep_freed_memory
+    from training.system import make_optimizer
 
     keep_freed_memory()  # as training does
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     cfg = load_yaml(TrainConfig, config)
     model = Seq2Seq(cfg.model).train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    opt = make_optimizer(model.parameters(), cfg.optim)  # training's own optimizer
     batch, length, vocab = 64, 30, cfg.model.vocab_size
     src = torch.randint(4, vocab, (batch, length))
     tgt = torch.randint(4, vocab, (batch, length))
