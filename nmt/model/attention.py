@@ -36,6 +36,10 @@ def masked_softmax(scores: Tensor, src_mask: Tensor) -> Tensor:
 class Attention(nn.Module):
     """Base class: subclasses define `project_memory` and `score`."""
 
+    # score = bmm(query, memory_proj^T): the teacher-forced loop may then use
+    # `StepLinears.dot_attention`, the same function with batched memory gradients.
+    dot_product_score = False
+
     def project_memory(self, memory: Tensor) -> Tensor:
         """memory [B, S, M] -> memory_proj [B, S, K], the step-independent part of the score."""
         raise NotImplementedError
@@ -57,6 +61,8 @@ class Attention(nn.Module):
 class LuongGeneral(Attention):
     """score(h_t, m_s) = h_t^T W m_s; W m_s is precomputed (K = H)."""
 
+    dot_product_score = True
+
     def __init__(self, *, memory_size: int, query_size: int) -> None:
         super().__init__()
         self.memory_layer = nn.Linear(memory_size, query_size, bias=False)
@@ -75,6 +81,8 @@ class LuongDot(Attention):
     The state then carries the memory twice (same tensor in PyTorch, two inputs in an export);
     kept so that every attention type has the same state keys.
     """
+
+    dot_product_score = True
 
     def project_memory(self, memory: Tensor) -> Tensor:
         return memory

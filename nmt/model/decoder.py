@@ -11,7 +11,7 @@ state between calls: the caller passes it in and gets it back, so one step expor
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Literal
 
@@ -24,6 +24,9 @@ from nmt.model.cells import Linear, StackedCell
 from nmt.model.step_linear import StepLinears
 
 logger = logging.getLogger(__name__)
+
+Attend = Callable[[Tensor, Tensor, Tensor, Tensor], tuple[Tensor, Tensor]]
+"""One step's attention: (query [B, H], memory, memory_proj, src_mask) -> (context, weights)."""
 
 
 class Decoder(nn.Module):
@@ -62,9 +65,16 @@ class Decoder(nn.Module):
         memory_proj: Tensor,
         src_mask: Tensor,
         linear: Linear = F.linear,
+        attend: Attend | None = None,
     ) -> tuple[Tensor, Tensor]:
-        """RNN outputs [B, T, H] -> (attentional vectors [B, T, H], weights [B, T, S])."""
-        context, weights = self.attention(out, memory, memory_proj, src_mask)
+        """RNN outputs [B, T, H] -> (attentional vectors [B, T, H], weights [B, T, S]).
+        `linear` and `attend` replace F.linear and the attention module's forward (the latter
+        at T = 1 only) in the teacher-forced loop; see `StepLinears`."""
+        if attend is None:
+            context, weights = self.attention(out, memory, memory_proj, src_mask)
+        else:  # one step, out [B, 1, H]
+            context_t, weights_t = attend(out.squeeze(1), memory, memory_proj, src_mask)
+            context, weights = context_t.unsqueeze(1), weights_t.unsqueeze(1)
         joint = torch.cat([out, context], dim=-1)
         combined = linear(joint, self.combine.weight, self.combine.bias)
         vec: Tensor = self.dropout(torch.tanh(combined))
@@ -123,10 +133,14 @@ class Decoder(nn.Module):
         vecs: list[Tensor] = []
         weights: list[Tensor] = []
         steps = StepLinears()  # each weight's gradient as one product over all T steps
+        dot = self.attention.dot_product_score
         for t, gates_t in enumerate(emb_gates):
             linear = partial(steps.linear, step=t)
+            attend = partial(steps.dot_attention, step=t) if dot else None
             h, c = self.rnn(gates_t + linear(feed, w_feed, None), h, c, linear)
-            vec, w = self.attentional(h[-1].unsqueeze(1), memory, memory_proj, src_mask, linear)
+            vec, w = self.attentional(
+                h[-1].unsqueeze(1), memory, memory_proj, src_mask, linear, attend
+            )
             feed = vec.squeeze(1)
             vecs.append(vec)
             weights.append(w)

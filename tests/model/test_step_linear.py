@@ -1,7 +1,8 @@
 """The teacher-forced path's time-batched weight gradients equal plain autograd's.
 
-The reference is the incremental `step()` path, which uses plain F.linear: with dropout off
-both compute the same function, so every parameter's gradient must agree.
+The reference is the incremental `step()` path, which uses plain F.linear and the attention
+module's own forward: with dropout off both compute the same function, so every parameter's
+gradient must agree (padded sources included, so the masked softmax's backward is covered).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from nmt.model.step_linear import StepLinears
 from tests.model.helpers import padded_batch, target_input, tiny_model
 
 FEEDING = [
-    {"cell": "lstm", "dec_layers": 1},
-    {"cell": "lstm", "dec_layers": 2},
+    {"cell": "lstm", "dec_layers": 1, "attention": "luong_general"},
+    {"cell": "lstm", "dec_layers": 2, "attention": "luong_dot"},
     {"cell": "gru", "dec_layers": 2, "attention": "bahdanau"},
 ]
 
@@ -28,7 +29,9 @@ def grads(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return out
 
 
-@pytest.mark.parametrize("variant", FEEDING, ids=lambda v: f"{v['cell']}-{v['dec_layers']}")
+@pytest.mark.parametrize(
+    "variant", FEEDING, ids=lambda v: f"{v['cell']}-{v['dec_layers']}-{v['attention']}"
+)
 def test_teacher_forced_gradients_equal_stepwise_autograd(variant: dict[str, Any]) -> None:
     model = tiny_model(input_feeding=True, **variant).double().train()
     src, lengths = padded_batch([6, 3, 8], width=8)
