@@ -182,6 +182,21 @@ class TranslationSystem(pl.LightningModule):
         self.model.train(was_training)
         return float(sacrebleu.corpus_bleu(hyps, [[r for _, r in self.valid_texts]]).score)
 
+    def configure_gradient_clipping(
+        self,
+        optimizer: torch.optim.Optimizer,
+        gradient_clip_val: float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
+        """Clip the global gradient norm to `optim.grad_clip` (Trainer's gradient_clip_val).
+
+        Done here rather than by Lightning's default, which refuses any fused optimizer under
+        mixed precision because it assumes a gradient scaler; bf16-mixed (the only mixed
+        precision the config allows) has none, so the gradients are the true ones.
+        """
+        if gradient_clip_val:
+            torch.nn.utils.clip_grad_norm_(self.parameters(), gradient_clip_val)
+
     def configure_optimizers(self) -> Any:
         o = self.cfg.optim
         opt = make_optimizer(self.parameters(), o)

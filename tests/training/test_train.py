@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from nmt.cli import main
+from nmt.config import TrainConfig, load_yaml
 from tests.synthetic import import_corpus
+from training.system import TranslationSystem
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
 
@@ -52,6 +54,27 @@ def test_train_writes_the_run_and_resumes(corpus: Path, tmp_path: Path) -> None:
     assert int(adam["step"]) == 60  # restored at 40, not restarted at 0
     steps = [int(r["step"]) for r in csv.DictReader((run / "metrics.csv").open())]
     assert steps == [20, 40, 60]  # metrics.csv appended across the resume
+
+
+def test_bf16_mixed_trains_with_the_fused_optimizer_and_clipping(
+    corpus: Path, tmp_path: Path
+) -> None:
+    # Lightning's own clipping refuses a fused optimizer under mixed precision; ours clips.
+    overrides = ("trainer.max_steps=4", "trainer.val_check_interval=4", "optim.grad_clip=0.01")
+    assert _train(corpus, tmp_path / "run", "trainer.precision=bf16-mixed", *overrides) == 0
+    assert _ckpt(tmp_path / "run" / "last.ckpt")["global_step"] == 4
+
+
+def test_gradient_clipping_bounds_the_global_norm() -> None:
+    cfg = load_yaml(TrainConfig, TINY)
+    system = TranslationSystem.from_config(cfg)
+    for param in system.parameters():
+        param.grad = torch.full_like(param, 3.0)
+    optimizer = system.configure_optimizers()[0][0]
+    system.configure_gradient_clipping(optimizer, gradient_clip_val=0.5)
+    norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in system.parameters()]))
+    assert abs(float(norm) - 0.5) < 1e-4
+    assert optimizer.defaults["fused"] is True
 
 
 def test_resume_refuses_a_changed_model(
