@@ -10,7 +10,9 @@ CPU (about a tenth of a training step of the reference model). Here a step's bac
 only its input gradient and keeps (x_t, g_t); the backward of step 0, which autograd runs last
 because every later step depends on it through the recurrence, stacks what was kept and
 computes the weight gradient G^T X over all B * T rows in one product (and the bias gradient
-as one sum). The values are those of plain autograd up to float summation order.
+as one sum). The dot-product attention of each step gets the same treatment for the gradients
+of the encoder memory it reads (`dot_attention`). The values are those of plain autograd up to
+float summation order (tests/model/test_step_linear.py compares them with the step path).
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ logger = logging.getLogger(__name__)
 
 
 class StepLinears:
-    """One teacher-forced pass: `linear(x, weight, bias, step=t)` for t = T-1 .. 0 in any order
-    in the forward, as long as step 0 is the first step (the one every other step depends on).
-    Use a fresh instance per forward pass."""
+    """The deferred gradients of one teacher-forced pass: call `linear` / `dot_attention` with
+    `step=t` in the loop's step t. Step 0 must be the step that every later one depends on (so
+    that its backward runs last). Use a fresh instance per forward pass."""
 
     def __init__(self) -> None:
         self._kept: dict[Hashable, list[tuple[Tensor, Tensor]]] = {}
