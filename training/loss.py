@@ -6,9 +6,9 @@ Why not log_softmax + gather + mean: over [N, V] (64 x 30 x 8,000 floats, 61 MB)
 makes about ten passes: the log-softmax and its backward, the mean's backward (a division),
 the gather's backward (a zero tensor and a scatter) and the sum of the two gradients; on this
 CPU about 80 ms of a 0.9 s training step. The gradient has a closed form,
-softmax(z) - (1 - eps) onehot(y) - eps / V, so this function keeps the logits and the
-log-sum-exp and writes the gradient in three passes. F.cross_entropy's label smoothing uses
-the same definition (eps spread over all V classes, the target included).
+softmax(z) - (1 - eps) onehot(y) - eps / V, so this function keeps the log-probabilities of
+its one fused log-softmax and writes the gradient from them in three passes. F.cross_entropy's
+label smoothing uses the same definition (eps spread over all V classes, the target included).
 """
 
 from __future__ import annotations
