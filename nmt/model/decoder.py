@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from nmt.model.attention import Attention
 from nmt.model.cells import Linear, StackedCell
+from nmt.model.dropout import StepDropout
 from nmt.model.step_linear import StepLinears
 
 logger = logging.getLogger(__name__)
@@ -66,10 +67,12 @@ class Decoder(nn.Module):
         src_mask: Tensor,
         linear: Linear = F.linear,
         attend: Attend | None = None,
+        dropout: Callable[[Tensor], Tensor] | None = None,
     ) -> tuple[Tensor, Tensor]:
         """RNN outputs [B, T, H] -> (attentional vectors [B, T, H], weights [B, T, S]).
-        `linear` and `attend` replace F.linear and the attention module's forward (the latter
-        at T = 1 only) in the teacher-forced loop; see `StepLinears`."""
+        `linear`, `attend` and `dropout` replace F.linear, the attention module's forward (the
+        latter at T = 1 only) and nn.Dropout in the teacher-forced loop; see `StepLinears`
+        and `StepDropout`."""
         if attend is None:
             context, weights = self.attention(out, memory, memory_proj, src_mask)
         else:  # one step, out [B, 1, H]
@@ -77,7 +80,7 @@ class Decoder(nn.Module):
             context, weights = context_t.unsqueeze(1), weights_t.unsqueeze(1)
         joint = torch.cat([out, context], dim=-1)
         combined = linear(joint, self.combine.weight, self.combine.bias)
-        vec: Tensor = self.dropout(torch.tanh(combined))
+        vec: Tensor = (dropout or self.dropout)(torch.tanh(combined))
         return vec, weights
 
     def _unstack(self, state: Mapping[str, Tensor]) -> tuple[list[Tensor], list[Tensor] | None]:
@@ -133,13 +136,20 @@ class Decoder(nn.Module):
         vecs: list[Tensor] = []
         weights: list[Tensor] = []
         steps = StepLinears()  # each weight's gradient as one product over all T steps
+        drop = StepDropout(self.dropout.p, len(emb_gates), self.training)  # T masks at once
         dot = self.attention.dot_product_score
         for t, gates_t in enumerate(emb_gates):
             linear = partial(steps.linear, step=t)
             attend = partial(steps.dot_attention, step=t) if dot else None
             h, c = self.rnn(gates_t + linear(feed, w_feed, None), h, c, linear)
             vec, w = self.attentional(
-                h[-1].unsqueeze(1), memory, memory_proj, src_mask, linear, attend
+                h[-1].unsqueeze(1),
+                memory,
+                memory_proj,
+                src_mask,
+                linear,
+                attend,
+                partial(drop, step=t),
             )
             feed = vec.squeeze(1)
             vecs.append(vec)

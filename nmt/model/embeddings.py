@@ -10,6 +10,7 @@ import logging
 import torch
 from torch import Tensor, nn
 
+from nmt.model.dropout import dropout_mask
 from nmt.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 logger = logging.getLogger(__name__)
@@ -24,8 +25,7 @@ def variational_dropout(x: Tensor, p: float, training: bool) -> Tensor:
     """
     if not training or p == 0.0:
         return x
-    mask = x.new_empty((x.size(0), 1, x.size(2))).bernoulli_(1.0 - p)
-    return x * mask / (1.0 - p)
+    return x * dropout_mask((x.size(0), 1, x.size(2)), p, x)
 
 
 def word_dropout(tokens: Tensor, p: float, training: bool) -> Tensor:

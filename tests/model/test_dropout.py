@@ -1,9 +1,11 @@
-"""Word dropout and variational embedding dropout."""
+"""Word dropout, variational embedding dropout, and the masks drawn in one call (the
+distribution of nn.Dropout, one mask per step)."""
 
 from __future__ import annotations
 
 import torch
 
+from nmt.model.dropout import StepDropout, dropout_mask
 from nmt.model.embeddings import variational_dropout, word_dropout
 from nmt.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 from tests.model.helpers import padded_batch, target_input, tiny_model
@@ -67,3 +69,40 @@ def test_variational_dropout_uses_one_mask_across_time() -> None:
     assert set(torch.unique(y).tolist()) == {0.0, 2.0}
     assert not torch.equal(y[0], y[1])  # but masks differ between sentences
     assert variational_dropout(x, 0.5, training=False) is x
+
+
+def test_mask_values_and_rate() -> None:
+    torch.manual_seed(0)
+    like = torch.zeros(1, dtype=torch.float32)
+    mask = dropout_mask((200, 1000), 0.3, like)
+    assert mask.dtype == torch.float32 and mask.shape == (200, 1000)
+    values = set(mask.unique().tolist())
+    assert values == {0.0, torch.tensor(1 / 0.7).item()}  # inverted dropout scale
+    assert abs((mask == 0).float().mean().item() - 0.3) < 0.005
+    assert abs(mask.mean().item() - 1.0) < 0.01  # expectation kept
+
+
+def test_mask_takes_the_dtype_of_like() -> None:
+    mask = dropout_mask((4, 5), 0.5, torch.zeros(1, dtype=torch.bfloat16))
+    assert mask.dtype == torch.bfloat16
+
+
+def test_step_dropout_draws_one_independent_mask_per_step() -> None:
+    torch.manual_seed(0)
+    steps = 6
+    drop = StepDropout(0.5, steps, training=True)
+    x = torch.ones(8, 1, 64)
+    outs = [drop(x, t) for t in range(steps)]
+    assert all(o.shape == x.shape for o in outs)
+    assert drop(x, 2).equal(outs[2])  # the same step reuses its mask
+    zero_sets = [o.eq(0).flatten() for o in outs]
+    for a in range(steps):
+        for b in range(a + 1, steps):
+            assert not zero_sets[a].equal(zero_sets[b])  # fresh mask per step
+    assert abs(torch.stack(outs).mean().item() - 1.0) < 0.1
+
+
+def test_step_dropout_is_identity_in_eval_or_at_zero() -> None:
+    x = torch.randn(3, 1, 4)
+    assert StepDropout(0.5, 2, training=False)(x, 1) is x
+    assert StepDropout(0.0, 2, training=True)(x, 0) is x
