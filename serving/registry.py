@@ -190,6 +190,7 @@ class Registry:
             max_texts=s.batch_max_texts,
             max_tokens=s.batch_max_tokens,
             max_wait_s=s.batch_wait_ms / 1000,
+            wait_when_idle=s.batch_wait_idle,
             queue_size=s.queue_size,
             metrics=self.metrics,
             concurrency=s.batch_concurrency,

@@ -59,7 +59,9 @@ class Settings(BaseSettings):
     batch_max_texts: int = Field(default=32, ge=1)  # texts in one micro-batch
     # padded source tokens: texts x longest estimate
     batch_max_tokens: int = Field(default=2048, ge=1)
-    batch_wait_ms: float = Field(default=2.0, ge=0)  # how long the oldest text may wait for company
+    # how long the oldest text may wait for company while another batch runs (idle: no wait)
+    batch_wait_ms: float = Field(default=2.0, ge=0)
+    batch_wait_idle: bool = False  # wait for company on an idle model too (bulk traffic)
     # micro-batches of one model in flight at once: a second one uses the cores a single
     # search leaves idle (bench/results/loadtest-*: measured throughput and latency)
     batch_concurrency: int = Field(default=2, ge=1, le=8)

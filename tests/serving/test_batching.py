@@ -118,17 +118,91 @@ def test_a_failing_text_fails_only_its_request() -> None:
     assert fake.batches[0] == ["good one", "bad one"]  # tried together, then one by one
 
 
-def test_close_drains_the_queue_and_refuses_after() -> None:
+class GatedTranslator(FakeTranslator):
+    """A FakeTranslator whose calls block until `gate` is set: keeps a batch in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def translate(
+        self, texts: Sequence[str], decoding: DecodingConfig, **options: Any
+    ) -> list[Translation]:
+        self.gate.wait(timeout=10)
+        return super().translate(texts, decoding, **options)
+
+
+async def _busy(b: Batcher) -> asyncio.Future[list[Translation]]:
+    """Start one batch ("first") on `b` and return its pending result once it is running."""
+    first = asyncio.ensure_future(b.translate(["first"], GREEDY, timeout_s=30))
+    while not b.running:
+        await asyncio.sleep(0.001)
+    return first
+
+
+def test_an_idle_model_starts_a_lone_text_at_once() -> None:
     fake = FakeTranslator()
 
     async def main() -> None:
-        b = batcher(fake, max_wait_s=10.0)  # only closing makes the batch run early
+        b = batcher(fake, max_wait_s=60.0)  # waiting for company would outlast the test
         b.start()
+        result = await asyncio.wait_for(b.translate(["alone"], GREEDY, timeout_s=30), 5)
+        assert result[0].text == "ALONE"
+        await b.close()
+
+    asyncio.run(main())
+    assert fake.batches == [["alone"]]
+
+
+def test_wait_when_idle_keeps_a_lone_text_waiting_for_company() -> None:
+    fake = FakeTranslator()
+
+    async def main() -> None:
+        b = batcher(fake, max_wait_s=10.0, wait_when_idle=True)
+        b.start()
+        pending = asyncio.ensure_future(b.translate(["alone"], GREEDY, timeout_s=30))
+        await asyncio.sleep(0.05)
+        assert b.depth == 1 and not b.running  # idle, yet waiting
+        await b.close()  # closing starts it
+        assert (await pending)[0].text == "ALONE"
+
+    asyncio.run(main())
+
+
+def test_while_a_batch_runs_texts_wait_for_company() -> None:
+    gated = GatedTranslator()
+
+    async def main() -> None:
+        b = batcher(gated, max_wait_s=0.2, concurrency=2)
+        b.start()
+        first = await _busy(b)
+        second = asyncio.ensure_future(b.translate(["a"], GREEDY, timeout_s=30))
+        await asyncio.sleep(0.01)  # well inside the 0.2 s wait: "a" is still queued
+        assert b.depth == 1
+        third = asyncio.ensure_future(b.translate(["b"], GREEDY, timeout_s=30))
+        gated.gate.set()
+        results = await asyncio.gather(first, second, third)
+        assert [r[0].text for r in results] == ["FIRST", "A", "B"]
+        await b.close()
+
+    asyncio.run(main())
+    assert gated.batches == [["first"], ["a", "b"]]  # the second slot waited and grouped them
+
+
+def test_close_drains_the_queue_and_refuses_after() -> None:
+    gated = GatedTranslator()
+
+    async def main() -> None:
+        b = batcher(gated, max_wait_s=10.0, concurrency=2)  # only closing makes them run early
+        b.start()
+        first = await _busy(b)
         pending = asyncio.gather(*(b.translate([f"t{i}"], GREEDY, timeout_s=30) for i in range(5)))
         await asyncio.sleep(0.05)
         assert b.depth == 5
+        gated.gate.set()
         await b.close()
         assert [r[0].text for r in await pending] == [f"T{i}" for i in range(5)]
+        assert (await first)[0].text == "FIRST"
         with pytest.raises(Exception, match="shutting down"):
             await b.translate(["late"], GREEDY, timeout_s=1)
 
@@ -137,11 +211,15 @@ def test_close_drains_the_queue_and_refuses_after() -> None:
 
 def test_deadline_while_queued() -> None:
     async def main() -> None:
-        b = batcher(FakeTranslator(), max_wait_s=10.0)
+        gated = GatedTranslator()
+        b = batcher(gated, max_wait_s=10.0, concurrency=2)
         b.start()
+        first = await _busy(b)
         with pytest.raises(DeadlineExceededError):
             await b.translate(["slow"], GREEDY, timeout_s=0.05)
         assert b.depth == 0
+        gated.gate.set()
+        await first
         await b.close()
 
     asyncio.run(main())

@@ -212,9 +212,13 @@ def test_the_web_page_in_headless_chromium(server: Server, tmp_path: Path) -> No
 def test_sigterm_drains_queued_requests(models_dir: Path, tmp_path: Path) -> None:
     """Requests queued when SIGTERM arrives are all answered 200, then the process exits
     cleanly and the port is closed."""
-    # The oldest text waits 8 s for company: all 8 are still queued when SIGTERM arrives, and
-    # uvicorn must keep the connections open until the batch has run and answered them.
-    env = {"NMT_BATCH_WAIT_MS": "8000", "NMT_REQUEST_TIMEOUT_S": "120", "NMT_ACCESS_LOG": "false"}
+    # The oldest text waits 8 s for company, even on the idle model: all 8 are still queued
+    # when SIGTERM arrives, and uvicorn must keep the connections open until the batch has run
+    # and answered them.
+    env = {
+        "NMT_BATCH_WAIT_MS": "8000", "NMT_BATCH_WAIT_IDLE": "true", "NMT_REQUEST_TIMEOUT_S": "120",
+        "NMT_ACCESS_LOG": "false",
+    }  # fmt: skip
     command = ("-m", "nmt.cli", "serve", "--bundle", "en-de")  # the CLI's way in, too
     server = Server(models_dir, tmp_path / "log", command, **env)
     try:
