@@ -22,7 +22,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadtest import RESULTS, load_sentences  # also puts the repository root on sys.path
 
-from bench.results_io import write_results
+from bench.results_io import shown_path, write_results
 from nmt.config import DecodingConfig
 from nmt.translator import Translator
 
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         "beam 5, 3-best": DecodingConfig(mode="beam", beam_size=5, n_best=3),
     }
     result = {
-        "bundle": str(args.bundle),
+        "bundle": shown_path(args.bundle),
         "quantization": translator.bundle.quantization if translator.bundle else "?",
         "batch": args.batch,
         "cases": {

@@ -30,7 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.results_io import write_results  # noqa: E402
+from bench.results_io import shown_path, write_results  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 STEPS = 30
@@ -231,7 +231,7 @@ def collect(backends: dict[str, tuple[str, Path]], args: argparse.Namespace) -> 
         "python": platform.python_version(),
         "onnxruntime": onnxruntime.__version__,
         "parameters": params,
-        "paths": {name: str(path) for name, (_, path) in backends.items()},
+        "paths": {name: shown_path(path) for name, (_, path) in backends.items()},
         "backends": results,
         "speedup_fp32_over_torch": speedup,
     }

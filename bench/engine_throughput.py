@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.loadtest import load_sentences, make_text  # noqa: E402
-from bench.results_io import write_results  # noqa: E402
+from bench.results_io import shown_path, write_results  # noqa: E402
 from nmt.translator import Translator  # noqa: E402
 
 
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         thread.join()
     wall = time.perf_counter() - started
     return {
-        "bundle": str(args.bundle), "mode": args.mode, "beam_size": cfg.beam_size,
+        "bundle": shown_path(args.bundle), "mode": args.mode, "beam_size": cfg.beam_size,
         "batch_texts": args.batch, "concurrency": args.concurrency, "duration_s": round(wall, 2),
         "texts": counter.texts, "texts_per_s": round(counter.texts / wall, 1),
         "sentences_per_s": round(counter.sentences / wall, 1),

@@ -6,6 +6,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nmt.paths import nmt_home
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shown_path(path: Path) -> str:
+    """A path as committed results show it, never a machine's absolute path: relative to the
+    repository, or `$NMT_HOME/...`, or else just its last part."""
+    resolved = path.resolve()
+    for base, prefix in ((ROOT, ""), (nmt_home().resolve(), "$NMT_HOME/")):
+        if resolved.is_relative_to(base):
+            return prefix + str(resolved.relative_to(base))
+    return resolved.name
+
 
 def write_results(prefix: Path, data: Any, table: str) -> None:
     """Write `prefix`.json and `prefix`.md (folders made as needed) and print the table."""
