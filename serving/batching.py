@@ -97,7 +97,7 @@ class Batcher:
         max_texts: int,
         max_tokens: int,
         max_wait_s: float,
-        wait_when_idle: bool = False,
+        wait_when_idle: bool,
         queue_size: int,
         metrics: Metrics,
         concurrency: int,

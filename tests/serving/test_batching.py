@@ -54,7 +54,7 @@ class FakeTranslator:
 def batcher(fake: FakeTranslator, **overrides: Any) -> Batcher:
     options: dict[str, Any] = {
         "name": "fake", "max_texts": 8, "max_tokens": 100, "max_wait_s": 0.05, "queue_size": 100,
-        "concurrency": 1,
+        "concurrency": 1, "wait_when_idle": False,
     }  # fmt: skip
     options.update(overrides)
     return Batcher(fake, metrics=Metrics(), **options)  # type: ignore[arg-type]
