@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         "batch_texts": args.batch, "concurrency": args.concurrency, "duration_s": round(wall, 2),
         "texts": counter.texts, "texts_per_s": round(counter.texts / wall, 1),
         "sentences_per_s": round(counter.sentences / wall, 1),
-        "threads": translator.model.threads if hasattr(translator.model, "threads") else None,
+        "threads": getattr(translator.model, "threads", None),
         "machine": f"{platform.machine()} x {os.cpu_count()}",
     }  # fmt: skip
 

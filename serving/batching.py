@@ -228,8 +228,8 @@ class Batcher:
             anchor = self._queue[0]
             wait = anchor.enqueued + self.max_wait_s - loop.time()
             # idle: waiting for company only adds latency, unless bulk traffic asks for it
-            busy = bool(self._in_flight) or self.wait_when_idle
-            if busy and wait > 0 and not self._closing and not self._full(anchor.key):
+            may_wait = bool(self._in_flight) or self.wait_when_idle
+            if may_wait and wait > 0 and not self._closing and not self._full(anchor.key):
                 self._wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wakeup.wait(), wait)
