@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.loadtest import load_sentences, make_text  # noqa: E402
 from bench.results_io import shown_path, write_results  # noqa: E402
+from nmt.bundle import BundleError  # noqa: E402
 from nmt.translator import Translator  # noqa: E402
 
 
@@ -97,7 +98,10 @@ def main() -> int:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     if args.duration <= 0:
         p.error("--duration must be > 0")
-    r = run(args)
+    try:
+        r = run(args)
+    except BundleError as err:  # a missing or broken bundle: say so, no traceback
+        p.error(str(err))
     out = args.out or ROOT / "bench" / "results" / (
         f"engine-{args.mode}-b{args.batch}-x{args.concurrency}"
     )

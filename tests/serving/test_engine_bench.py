@@ -27,3 +27,7 @@ def test_engine_tool_reports_texts_and_sentences_per_s(base_bundle: Path, tmp_pa
     assert "| texts/s | sentences/s |" in out.with_suffix(".md").read_text()
     refused = subprocess.run([*cmd, "--batch", "0"], capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "--batch must be >= 1" in refused.stderr
+    missing = [sys.executable, str(TOOL), "--bundle", str(tmp_path / "nowhere")]
+    gone = subprocess.run(missing, capture_output=True, text=True, timeout=60)
+    assert gone.returncode == 2 and "no such folder" in gone.stderr
+    assert "Traceback" not in gone.stderr
