@@ -103,13 +103,13 @@ fuzz: setup
 	NMT_MODELS_DIR='$(MODELS)' NMT_ACCESS_LOG=false $(BIN)/python bench/fuzz.py $(if $(URL),--url $(URL),--bundles '$(BUNDLE)') --max-time $(FUZZ_TIME) $(ARGS)
 
 lint: setup
-	$(BIN)/ruff check nmt training serving tests bench
-	$(BIN)/ruff format --check nmt training serving tests bench
+	$(BIN)/ruff check nmt training serving tests bench scripts
+	$(BIN)/ruff format --check nmt training serving tests bench scripts
 	$(BIN)/mypy
 
 format: setup
-	$(BIN)/ruff check --fix nmt training serving tests bench
-	$(BIN)/ruff format nmt training serving tests bench
+	$(BIN)/ruff check --fix nmt training serving tests bench scripts
+	$(BIN)/ruff format nmt training serving tests bench scripts
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -42,7 +42,8 @@ def _data_build(args: argparse.Namespace) -> int:
         apt_root=args.apt_dir or apt_dir(),
         cfg=cfg,
         refresh=args.refresh,
-        pin=args.pin,
+        pin=args.pin or args.pin_allow_current,
+        pin_allow_current=args.pin_allow_current,
     )
     _print_summary(out, manifest)
     return 0
@@ -201,7 +202,14 @@ def _add_data(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     build.add_argument(
         "--pin",
         action="store_true",
-        help="reuse the package versions recorded in OUT/manifest.json",
+        help="reuse the packages and versions recorded in OUT/manifest.json; fails, naming "
+        "them all, when some versions have left the archive",
+    )
+    build.add_argument(
+        "--pin-allow-current",
+        action="store_true",
+        help="like --pin, but take the current version of packages whose recorded version has "
+        "left the archive (listed in the manifest's pins_replaced)",
     )
     build.set_defaults(handler=_data_build)
 

@@ -31,6 +31,10 @@ class FilterConfig:
     max_words: int = 80
     max_ratio: float = 2.5  # longer/shorter side in words
     min_letter_share: float = 0.5  # letters among non-space characters, each side
+    # Train only: distinct translations kept of one source sentence (the ones most units agree
+    # on). "Open" has dozens across 1,700 catalogs ("Öffnen", "Offen", "Geöffnet", ...); without a
+    # cap the most frequent short strings carry the most noise and the most weight.
+    max_targets_per_source: int = 3
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -44,10 +48,19 @@ class SplitConfig:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class DiscoveryConfig:
+    """Package discovery from the archive's Contents indexes (the broad recipe)."""
+
+    max_package_mb: float = 20.0  # a larger .deb (game data, a browser engine) is left out
+    download_budget_mb: float = 2048.0  # discovered packages, smallest first, up to this total
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class DataConfig:
     pair: str = "en-de"
     filters: FilterConfig = dataclasses.field(default_factory=FilterConfig)
     split: SplitConfig = dataclasses.field(default_factory=SplitConfig)
+    discovery: DiscoveryConfig = dataclasses.field(default_factory=DiscoveryConfig)
 
 
 def _is_dataclass_type(tp: Any) -> bool:

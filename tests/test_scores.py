@@ -49,3 +49,37 @@ def test_part_scores_cover_each_part_and_all(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(json.dumps({"test_parts": {"a": 9}}))
     with pytest.raises(TestSetError, match="inconsistent"):
         from_corpus(tmp_path)
+
+
+def test_exact_match_and_its_paired_test() -> None:
+    from nmt.evaluate.scores import exact_match, paired_exact
+
+    half = [r if i % 2 else "something else" for i, r in enumerate(REFS)]
+    scores = exact_match([f" {r} " for r in REFS], REFS, n_bootstrap=50)
+    assert scores["score"] == 100.0 and scores["signature"].startswith("exact|")
+    assert exact_match(half, REFS, n_bootstrap=1)["score"] == 50.0
+    result = paired_exact(REFS, {"half": half, "all": REFS}, n_samples=200)
+    assert result["half"] == {"score": 50.0, "p_value": None}
+    assert result["all"]["score"] == 100.0 and result["all"]["p_value"] < 0.05
+    one_apart = list(half)
+    one_apart[0] = REFS[0]
+    close = paired_exact(REFS, {"half": half, "one": one_apart}, n_samples=200)
+    assert close["one"]["p_value"] > 0.05
+
+
+def test_the_ui_part_is_scored_seen_and_unseen(tmp_path: Path) -> None:
+    (tmp_path / "test.tsv").write_text(
+        "Hello world\tHallo Welt\nCancel\tAbbrechen\nRare label\tSeltenes Etikett\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "train.tsv").write_text("Cancel\tAbbrechen\ncancel me\tx\n", encoding="utf-8")
+    manifest = {"test_parts": {"gnome-user-docs": 1, "ui": 2}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    testset = from_corpus(tmp_path)
+    assert testset.groups == {"ui/seen": [1], "ui/unseen": [2]}
+    assert list(testset.selections()) == ["gnome-user-docs", "ui", "all", "ui/seen", "ui/unseen"]
+    hyps = ["Hallo Welt", "Abbrechen", "Seltene Beschriftung"]
+    scores = part_scores(testset, hyps, metrics=("exact", "chrf"), n_bootstrap=1)
+    assert scores["ui/seen"]["exact"]["score"] == 100.0
+    assert scores["ui/unseen"]["exact"]["score"] == 0.0
+    assert scores["ui"]["exact"]["score"] == 50.0

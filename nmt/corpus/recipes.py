@@ -1,15 +1,20 @@
 """Which Debian packages make the corpus of a language pair, and which extractor reads each.
 
-The lean recipe of ../shared/corpus.md: LibreOffice help and UI, gettext catalogs of 21 packages,
-Debian package descriptions, man pages, Ding's example sentences, the Debian reference, and
-GNOME's user help as the document-disjoint test part.
+The broad recipe: LibreOffice help and UI, the gettext catalogs of every `main` package that
+ships them and the GNOME help of every application that ships it in both languages (both found
+in the archive's Contents indexes, `nmt.corpus.discover`), Debian package descriptions, man
+pages, Ding's example sentences, the Debian reference, and GNOME's user help as the
+document-disjoint test part. Whole UI text domains, frozen here by name, make the `ui` test part
+and part of valid.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from nmt.corpus.sources import (
+    app_help,
     debian_reference,
     descriptions,
     ding,
@@ -20,8 +25,10 @@ from nmt.corpus.sources import (
 )
 from nmt.corpus.types import Extractor
 
-# Packages whose `.mo` catalogs carry many languages; the language folder is picked at extraction.
-GETTEXT_PACKAGES: tuple[str, ...] = (
+# The lean recipe's hand-picked catalog packages (before discovery). Kept as history: the `ui`
+# test and valid domains were chosen among the domains of other packages, so a model trained on
+# the lean corpus never saw them as whole domains.
+LEAN_GETTEXT_PACKAGES: tuple[str, ...] = (
     "gcc-12-locales",
     "postgresql-15",
     "postgresql-client-15",
@@ -48,6 +55,35 @@ GETTEXT_PACKAGES: tuple[str, ...] = (
 
 SUPPORTED_PAIRS: tuple[str, ...] = ("en-de", "en-fr")
 
+# Whole text domains held out of train, chosen once (scripts/choose_ui_domains.py: stable hash
+# order among the discovered domains of packages outside LEAN_GETTEXT_PACKAGES with 60-600
+# UI-like messages) and frozen here by name, so later corpus changes cannot move them.
+# Chosen 2026-12-06 from 962 eligible domains: 2,577 test and 579 valid messages before dedupe;
+# snapper and gsmlib are command-line catalogs (option help columns).
+UI_TEST_DOMAINS: tuple[str, ...] = (
+    "epoptes",
+    "gsmlib",
+    "kalendar",
+    "kbackup",
+    "kipiplugin_sendimages",
+    "knights",
+    "krossmodulesheets",
+    "libmessagecomposer",
+    "metacity",
+    "plasma_applet_org.kde.desktopcontainment",
+    "snapper",
+)
+UI_VALID_DOMAINS: tuple[str, ...] = ("3depict", "xchm")
+
+# sha256 of the lines of the test parts that scores are compared on across models (en-de, built
+# from bookworm in 2026-12). A rebuild that changes them is reported loudly (see build.py).
+FROZEN_TEST_PARTS: dict[str, dict[str, str]] = {
+    "en-de": {
+        "gnome-user-docs": "5f8ea3f7543190a85ac24ca459e935ed91cd61db32a55c9bf599d9a5a8f1577d",
+        "ding": "32e43e6d9889811f616072a6bbb1cc8ed833f259a002a08c1028db657c9496c9",
+    }
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -55,6 +91,9 @@ class Source:
 
     `test_only` sources feed the test split alone. `sentence_units` sources have no documents, so
     each English sentence is its own split unit; `test_hashed` sources give the hashed test part.
+    Sources are listed in a fixed order; the global dedupe keeps the first copy of a pair, but
+    the hashed source's pairs always survive it (see build.py), so no other source can move the
+    hashed test sample.
     """
 
     name: str
@@ -63,6 +102,18 @@ class Source:
     test_only: bool = False
     sentence_units: bool = False
     test_hashed: bool = False
+    # Packages found in the Contents indexes (`packages` is then empty): gettext catalogs or
+    # GNOME help documents.
+    discover: Literal["", "catalogs", "help"] = ""
+    # Drop pairs whose English nearly duplicates a test-only paragraph (forks of GNOME's help).
+    near_test_filter: bool = False
+    # Text domains whose pairs make the `ui` test part and join valid (gettext catalogs only).
+    ui_domains: bool = False
+
+
+def ui_domains(pair: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The (test, valid) UI text domains frozen for `pair`; only en-de has them so far."""
+    return (UI_TEST_DOMAINS, UI_VALID_DOMAINS) if pair == "en-de" else ((), ())
 
 
 def parse_pair(pair: str) -> tuple[str, str]:
@@ -83,7 +134,7 @@ def recipe(pair: str) -> list[Source]:
             libreoffice_help.extract,
         ),
         Source("libreoffice-ui", (f"libreoffice-l10n-{lang}",), gettext_mo.extract_libreoffice_ui),
-        Source("gettext", GETTEXT_PACKAGES, gettext_mo.extract_catalogs),
+        Source("gettext", (), gettext_mo.extract_catalogs, discover="catalogs", ui_domains=True),
         Source("package-descriptions", (), descriptions.extract),
         Source(
             "manpages",
@@ -107,6 +158,7 @@ def recipe(pair: str) -> list[Source]:
             ("debian-reference-en", f"debian-reference-{lang}"),
             debian_reference.extract,
         ),
+        Source("gnome-help", (), app_help.extract, discover="help", near_test_filter=True),
         Source("gnome-user-docs", ("gnome-user-docs",), gnome_help.extract, test_only=True),
     ]
     return sources

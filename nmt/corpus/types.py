@@ -45,6 +45,9 @@ class SourceContext:
     packages: Mapping[str, Path]
     apt_lists: Path
     skipped: Counter[str] = field(default_factory=Counter)
+    # For discovered sources: package -> what discovery chose it for (text domains, help
+    # documents). A package absent here is read whole.
+    items: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] += n

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nmt.evaluate.scores import N_BOOTSTRAP, paired_bootstrap
+from nmt.evaluate.scores import N_BOOTSTRAP, paired_bootstrap, paired_exact
 from nmt.evaluate.testsets import TestSet
 from nmt.translator import Translator
 
@@ -15,23 +15,22 @@ def compare(
     models: dict[str, Translator], testset: TestSet, *, n_samples: int = N_BOOTSTRAP
 ) -> dict[str, Any]:
     """{models, testset, n_samples, parts: {part: paired result}, signatures}; the first model
-    is the baseline."""
+    is the baseline. Every part, "all", and the test set's groups (`ui/seen`, `ui/unseen`) get
+    BLEU and chrF (sacreBLEU's paired bootstrap) and exact match (`paired_exact`)."""
     if len(models) != 2:
         raise ValueError("compare takes exactly two models")
     outputs = {
         name: [t.text for t in tr.translate(testset.sources, return_alignment=False)]
         for name, tr in models.items()
     }
-    ranges = dict(testset.parts)
-    if len(ranges) > 1:
-        ranges["all"] = (0, len(testset))
     parts = {}
-    for part, (start, end) in ranges.items():
-        parts[part] = paired_bootstrap(
-            testset.references[start:end],
-            {name: texts[start:end] for name, texts in outputs.items()},
-            n_samples=n_samples,
-        )
+    for part, lines in testset.selections().items():
+        if not lines:
+            continue
+        references = [testset.references[i] for i in lines]
+        systems = {name: [texts[i] for i in lines] for name, texts in outputs.items()}
+        parts[part] = paired_bootstrap(references, systems, n_samples=n_samples)
+        parts[part]["exact"] = paired_exact(references, systems, n_samples=n_samples)
     signatures = next(iter(parts.values()))["signatures"]
     return {
         "models": list(models),

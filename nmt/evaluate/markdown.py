@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-METRIC_COLUMNS = (("bleu", "BLEU"), ("chrf", "chrF"), ("ter", "TER"), ("bleu_lc", "BLEU lc"))
+METRIC_COLUMNS = (
+    ("bleu", "BLEU"),
+    ("chrf", "chrF"),
+    ("ter", "TER"),
+    ("bleu_lc", "BLEU lc"),
+    ("exact", "exact %"),
+)
 
 
 def _cell(score: Mapping[str, Any]) -> str:
@@ -25,17 +31,19 @@ def render_report(report: Mapping[str, Any]) -> str:
         "",
         "## Scores by decoding",
         "",
-        "| decoding | part | BLEU | chrF | TER | BLEU lc | sentences/s |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| decoding | part | BLEU | chrF | TER | BLEU lc | exact % | sentences/s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for run in report["decodings"]:
         for part, scores in run["parts"].items():
-            cells = " | ".join(_cell(scores[m]) for m, _ in METRIC_COLUMNS)
+            cells = " | ".join(_cell(scores[m]) if m in scores else "" for m, _ in METRIC_COLUMNS)
             lines.append(f"| {run['label']} | {part} | {cells} | {run['sentences_per_s']} |")
     first = report["decodings"][0]["parts"]
     signatures = next(iter(first.values()))
     lines += ["", "Signatures:", ""]
-    lines += [f"- {name}: `{signatures[m]['signature']}`" for m, name in METRIC_COLUMNS]
+    lines += [
+        f"- {name}: `{signatures[m]['signature']}`" for m, name in METRIC_COLUMNS if m in signatures
+    ]
     lines += _paired_section(report.get("greedy_vs_default") or {})
     lines += [
         "",
@@ -100,6 +108,12 @@ def render_compare(compare: Mapping[str, Any]) -> str:
             lines.append(
                 f"| {part} | {metric} | {base['score']:.2f} ({base['mean']:.2f} ± {base['ci']:.2f})"
                 f" | {other['score']:.2f} ({other['mean']:.2f} ± {other['ci']:.2f}) | "
+                f"{other['p_value']:.4f} |"
+            )
+        if "exact" in result:
+            base, other = (result["exact"][name] for name in names)
+            lines.append(
+                f"| {part} | exact % | {base['score']:.2f} | {other['score']:.2f} | "
                 f"{other['p_value']:.4f} |"
             )
     lines += ["", f"Signatures: `{compare['signatures']}`"]

@@ -14,7 +14,34 @@ from typing import Any
 from nmt.evaluate.testsets import TestSet
 
 N_BOOTSTRAP = 1000
-METRICS = ("bleu", "chrf", "ter", "bleu_lc")
+METRICS = ("bleu", "chrf", "ter", "bleu_lc", "exact")
+EXACT_SIGNATURE = "exact|case:mixed|strip:yes|v:1"
+
+
+def exact_match(
+    hypotheses: Sequence[str], references: Sequence[str], *, n_bootstrap: int = N_BOOTSTRAP
+) -> dict[str, Any]:
+    """Share (%) of hypotheses equal to their reference after stripping outer spaces: the
+    measure of a UI string, where one word more or less is a different label. The interval is a
+    percentile bootstrap (seeded, so a report is reproducible)."""
+    import numpy as np
+
+    hits = np.array([h.strip() == r.strip() for h, r in zip(hypotheses, references, strict=True)])
+    n = len(hits)
+    score = 100.0 * hits.mean() if n else 0.0
+    mean, ci = score, 0.0
+    if n and n_bootstrap > 1:
+        rng = np.random.default_rng(12345)
+        samples = 100.0 * hits[rng.integers(0, n, size=(n_bootstrap, n))].mean(axis=1)
+        mean = float(samples.mean())
+        ci = float((np.percentile(samples, 97.5) - np.percentile(samples, 2.5)) / 2)
+    return {
+        "score": round(float(score), 2),
+        "mean": round(mean, 2),
+        "ci": round(ci, 2),
+        "signature": EXACT_SIGNATURE,
+        "verbose": f"exact = {score:.2f} ({int(hits.sum())}/{n})",
+    }
 
 
 def _metric(name: str) -> Any:
@@ -45,6 +72,9 @@ def corpus_scores(
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(references)} references")
     out = {}
     for name in metrics:
+        if name == "exact":
+            out[name] = exact_match(hypotheses, references, n_bootstrap=n_bootstrap)
+            continue
         metric = _metric(name)
         result = metric.corpus_score(
             list(hypotheses), [list(references)], n_bootstrap=n_bootstrap if n_bootstrap > 1 else 1
@@ -66,20 +96,19 @@ def part_scores(
     metrics: Sequence[str] = METRICS,
     n_bootstrap: int = N_BOOTSTRAP,
 ) -> dict[str, dict[str, dict[str, Any]]]:
-    """{part: {metric: score}} for every part of `testset`, plus "all" when it has several."""
+    """{part: {metric: score}} for every part of `testset`, plus "all" when it has several,
+    plus its groups (`ui/seen`, `ui/unseen`); an empty group is left out."""
     if len(hypotheses) != len(testset):
         raise ValueError(f"{len(hypotheses)} hypotheses for a test set of {len(testset)}")
-    ranges = dict(testset.parts)
-    if len(ranges) > 1:
-        ranges["all"] = (0, len(testset))
     return {
         part: corpus_scores(
-            hypotheses[start:end],
-            testset.references[start:end],
+            [hypotheses[i] for i in lines],
+            [testset.references[i] for i in lines],
             metrics=metrics,
             n_bootstrap=n_bootstrap,
         )
-        for part, (start, end) in ranges.items()
+        for part, lines in testset.selections().items()
+        if lines
     }
 
 
@@ -122,4 +151,38 @@ def paired_bootstrap(
             }
             for system, res in zip(systems, table[key], strict=True)
         }
+    return out
+
+
+def paired_exact(
+    references: Sequence[str],
+    systems: Mapping[str, Sequence[str]],
+    *,
+    n_samples: int = N_BOOTSTRAP,
+) -> dict[str, dict[str, Any]]:
+    """Paired bootstrap of exact match, the way sacreBLEU tests BLEU: the same resampled lines
+    for both systems, p-value of the centred difference against the observed one (two-sided).
+    Returns {system: {score, p_value}}; the first system is the baseline (p_value None)."""
+    import numpy as np
+
+    names = list(systems)
+    hits = {
+        name: np.array([h.strip() == r.strip() for h, r in zip(hyp, references, strict=True)])
+        for name, hyp in systems.items()
+    }
+    n = len(references)
+    rng = np.random.default_rng(12345)
+    rows = rng.integers(0, n, size=(n_samples, n)) if n else np.zeros((0, 0), dtype=int)
+    base = hits[names[0]]
+    out: dict[str, dict[str, Any]] = {
+        names[0]: {"score": round(100.0 * float(base.mean()) if n else 0.0, 2), "p_value": None}
+    }
+    for name in names[1:]:
+        diff = hits[name].astype(float) - base.astype(float)
+        observed = float(diff.mean()) if n else 0.0
+        deltas = diff[rows].mean(axis=1) if n else np.zeros(1)
+        extreme = np.abs(deltas - deltas.mean()) >= abs(observed)
+        p_value = float((1 + extreme.sum()) / (len(deltas) + 1))
+        score = 100.0 * float(hits[name].mean()) if n else 0.0
+        out[name] = {"score": round(score, 2), "p_value": p_value}
     return out

@@ -21,7 +21,9 @@ class TestSetError(ValueError):
 @dataclasses.dataclass(frozen=True)
 class TestSet:
     """`sources[i]` translates to `references[i]`; `parts` maps a part name to its [start, end)
-    line range (ranges are consecutive and cover every line)."""
+    line range (ranges are consecutive and cover every line). `groups` are named subsets of a
+    part that are scored apart but are not parts (`ui/seen`: the lines of the `ui` part whose
+    source train holds, as the common UI vocabulary; `ui/unseen`: the rest)."""
 
     __test__ = False  # not a pytest class, despite the name
 
@@ -29,6 +31,15 @@ class TestSet:
     sources: list[str]
     references: list[str]
     parts: dict[str, tuple[int, int]]
+    groups: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+
+    def selections(self) -> dict[str, list[int]]:
+        """Line indices to score: every part, "all" when there are several, then the groups."""
+        ranges = dict(self.parts)
+        if len(ranges) > 1:
+            ranges["all"] = (0, len(self))
+        chosen = {name: list(range(start, end)) for name, (start, end) in ranges.items()}
+        return {**chosen, **self.groups}
 
     def __post_init__(self) -> None:
         if len(self.sources) != len(self.references):
@@ -89,13 +100,39 @@ def from_files(source: Path, reference: Path) -> TestSet:
     return TestSet(source.stem, texts[0], texts[1], {source.stem: (0, len(texts[0]))})
 
 
+SEEN_PARTS = ("ui",)  # parts whose lines are also scored by whether train holds the source
+
+
 def from_corpus(corpus_dir: Path, split: str = "test") -> TestSet:
-    """The `split` of a corpus folder; for `test`, cut into the manifest's test parts."""
+    """The `split` of a corpus folder; for `test`, cut into the manifest's test parts, with the
+    `ui` part's seen/unseen groups when the corpus has its train.tsv."""
     sources, references = read_tsv(corpus_dir / f"{split}.tsv")
     parts = {split: (0, len(sources))}
+    groups: dict[str, list[int]] = {}
     if split == "test":
         parts = _corpus_parts(corpus_dir / "manifest.json", len(sources)) or parts
-    return TestSet(f"{corpus_dir.name}/{split}", sources, references, parts)
+        wanted = [name for name in SEEN_PARTS if name in parts]
+        if wanted and (corpus_dir / "train.tsv").is_file():
+            groups = seen_groups(sources, parts, wanted, train_sources(corpus_dir / "train.tsv"))
+    return TestSet(f"{corpus_dir.name}/{split}", sources, references, parts, groups)
+
+
+def train_sources(path: Path) -> set[str]:
+    """The exact source sentences of a corpus's train.tsv (the first field of each line)."""
+    with path.open(encoding="utf-8") as lines:
+        return {line.split("\t", 1)[0] for line in lines}
+
+
+def seen_groups(
+    sources: list[str], parts: dict[str, tuple[int, int]], names: list[str], seen: set[str]
+) -> dict[str, list[int]]:
+    """`<part>/seen` and `<part>/unseen` line indices of each named part."""
+    groups: dict[str, list[int]] = {}
+    for name in names:
+        start, end = parts[name]
+        groups[f"{name}/seen"] = [i for i in range(start, end) if sources[i] in seen]
+        groups[f"{name}/unseen"] = [i for i in range(start, end) if sources[i] not in seen]
+    return groups
 
 
 def _corpus_parts(manifest_path: Path, total: int) -> dict[str, tuple[int, int]]:

@@ -11,6 +11,7 @@ import pytest
 from nmt.config import DataConfig, SplitConfig
 from nmt.corpus import build
 from nmt.corpus.apt import DebInfo
+from nmt.corpus.discover import Selection
 from nmt.corpus.recipes import Source
 from nmt.corpus.types import RawPair, SourceContext
 
@@ -41,24 +42,36 @@ def _help(ctx: SourceContext) -> Iterator[RawPair]:
 
 class FakeApt:
     def __init__(self, root: Path, languages: list[str]) -> None:
+        self.root = root
         self.lists = root / "lists"
         self.lists.mkdir(parents=True, exist_ok=True)
+        self.downloaded_bytes = 0
+        self.replaced_pins: dict[str, tuple[str, str]] = {}
 
     def update(self, *, force: bool = False) -> None:
         pass
 
-    def lookup(self, packages: list[str], pins: dict[str, str]) -> dict[str, dict[str, str]]:
+    def contents_files(self) -> list[Path]:
+        return []
+
+    def lookup(
+        self, packages: list[str], pins: dict[str, str], *, allow_current: bool = False
+    ) -> dict[str, dict[str, str]]:
         return {pkg: {"Version": pins.get(pkg, "1.0")} for pkg in packages}
 
-    def download(
-        self, package: str, version: str | None = None, rec: dict[str, str] | None = None
-    ) -> DebInfo:
-        assert rec is not None
-        return DebInfo(package, rec["Version"], "ab" * 32, Path(f"{package}.deb"))
+    def download_many(self, records: dict[str, dict[str, str]]) -> dict[str, DebInfo]:
+        return {
+            pkg: DebInfo(pkg, rec["Version"], "ab" * 32, Path(f"{pkg}.deb"))
+            for pkg, rec in records.items()
+        }
 
 
-def _fake_extract(deb: DebInfo, dest_root: Path) -> Path:
+def _fake_extract(deb: DebInfo, dest_root: Path, *wanted: object) -> Path:
     return dest_root / deb.package
+
+
+def _no_discovery(*args: object, **kwargs: object) -> Selection:
+    return Selection({}, {}, {})
 
 
 @pytest.fixture()
@@ -71,6 +84,8 @@ def fake_recipe(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build, "recipe", lambda pair: sources)
     monkeypatch.setattr(build, "AptCache", FakeApt)
     monkeypatch.setattr(build, "extract_deb", _fake_extract)
+    monkeypatch.setattr(build, "extract_members", _fake_extract)
+    monkeypatch.setattr(build, "discover", _no_discovery)
 
 
 def _build(out: Path, apt: Path, **kw: bool) -> dict[str, object]:

@@ -75,6 +75,7 @@ def test_extract_catalogs(tmp_path: Path) -> None:
         ("Line one", "Zeile eins"),
         ("Line two", "Zeile zwei"),
         ("%d file", "%d Datei"),
+        ("%d files", "%d Dateien"),  # msgid_plural -> msgstr[1]
         ("Open", "Öffnen"),
         ("Armenian", "Armenisch"),
     }

@@ -87,3 +87,79 @@ def test_part_runs_keep_file_order_and_refuse_a_split_part() -> None:
     assert list(part_runs([*gnome, *ding]).items()) == [("gnome", 2), ("ding", 3)]
     with pytest.raises(ValueError, match="'gnome' is not contiguous"):
         part_runs([gnome[0], *ding, gnome[1]])
+
+
+def _ui(source: str, target: str, domain: str, corpus: str = "gettext") -> RawPair:
+    return RawPair(source, target, f"app/{domain}", corpus=corpus)
+
+
+def test_ui_parts_hold_out_whole_domains_but_common_vocabulary_stays_in_train() -> None:
+    from nmt.corpus.split import UI_PART, UiParts, cap_targets, unit_support
+
+    pool = _pool()
+    # "Cancel" ships in 3 training domains, "Rare label" in 1: only the first is common.
+    for dom in ("x1", "x2", "x3"):
+        pool.append(RawPair("Cancel", "Abbrechen", f"pkg/{dom}", corpus="gettext"))
+    pool.append(RawPair("Rare label", "Seltene Beschriftung", "pkg/x4", corpus="gettext"))
+    ui_test = [
+        _ui("Cancel", "Abbrechen", "uitest", UI_PART),
+        _ui("Rare label", "Seltenes Etikett", "uitest", UI_PART),
+        _ui("%d", "%d", "uitest", UI_PART),  # test: identical and letter-free kept
+    ]
+    ui_valid = [
+        _ui(f"Valid label {i} here", f"Gültige Beschriftung {i}", "uivalid") for i in range(5)
+    ]
+    units, support = unit_support(pool)
+    deduped = dedupe_pairs(pool, Counter())
+    cfg = SplitConfig(valid_size=60, valid_tolerance=6, test_size=20)
+    out = make_splits(
+        deduped,
+        [],
+        lambda p: p.corpus == "ding",
+        cfg,
+        FilterConfig(),
+        ui=UiParts(ui_test, ui_valid, units, support),
+    )
+    assert [p.source for p in out.test if p.corpus == UI_PART] == ["Cancel", "Rare label", "%d"]
+    assert out.valid[:5] == ui_valid  # the UI valid domain first, whole
+    train_sources = {p.source for p in out.train}
+    assert "Cancel" in train_sources and out.common == ["Cancel"]
+    assert "Rare label" not in train_sources
+    assert not train_sources & {p.source for p in out.valid}
+    assert part_runs(out.test) == {"ding": 20, UI_PART: 3}
+    # cap: the translations most units agree on are kept, in file order
+    pairs = [
+        RawPair("Open", "Offen", "a/1"),
+        RawPair("Open", "Öffnen", "a/2"),
+        RawPair("Open", "Geöffnet", "a/3"),
+        RawPair("Open", "Aufmachen", "a/4"),
+    ]
+    support = {("Open", "Öffnen"): 9, ("Open", "Offen"): 2, ("Open", "Geöffnet"): 3}
+    skipped: Counter[str] = Counter()
+    kept = cap_targets(pairs, support, 2, skipped)
+    assert [p.target for p in kept] == ["Öffnen", "Geöffnet"]
+    assert skipped == Counter({"max-targets-per-source": 2})
+
+
+def test_common_vocabulary_never_includes_other_test_parts() -> None:
+    from nmt.corpus.split import UI_PART, UiParts, unit_support
+
+    pool = [RawPair("Quit", "Beenden", f"pkg/d{i}", corpus="gettext") for i in range(5)]
+    pool += [
+        RawPair(f"Filler {i} words", f"Füller {i} Wörter", f"pkg/f{i}", corpus="gettext")
+        for i in range(30)
+    ]
+    fixed = [RawPair("quit", "Beenden", "gnome/q", corpus="gnome")]
+    ui_test = [_ui("Quit", "Beenden", "uitest", UI_PART)]
+    units, support = unit_support(pool)
+    out = make_splits(
+        dedupe_pairs(pool, Counter()),
+        fixed,
+        lambda p: False,
+        SplitConfig(valid_size=5, valid_tolerance=1, test_size=0),
+        FilterConfig(),
+        ui=UiParts(ui_test, [], units, support),
+    )
+    assert out.common == []
+    assert "Quit" not in {p.source for p in out.train}
+    assert out.test_dropped["duplicate-source"] == 0  # "quit" and "Quit" differ as text

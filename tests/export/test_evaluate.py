@@ -45,7 +45,7 @@ def test_the_report_has_scores_by_decoding_part_and_length(report_dir: Path) -> 
     (part,) = report["testset"]["parts"]  # an imported corpus has one test part, "user"
     assert part == "user"
     scores = greedy["parts"][part]
-    assert set(scores) == {"bleu", "chrf", "ter", "bleu_lc"}
+    assert set(scores) == {"bleu", "chrf", "ter", "bleu_lc", "exact"}
     assert scores["bleu"]["signature"].startswith("nrefs:1|bs:50|")
     assert 0 <= scores["bleu"]["score"] <= 100 and scores["bleu"]["ci"] >= 0
     assert sum(b["sentences"] for b in report["length_buckets"]) == report["testset"]["sentences"]

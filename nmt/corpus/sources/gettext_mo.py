@@ -3,9 +3,12 @@
 Catalogs are read by `mo_file` and their text cleaned by `accelerators` (pseudo-contexts, gcc
 quotes, accelerator markers). Cleaning done here (see ../shared/corpus.md, "Cleaning"):
 
-- Entries: msgid (English) -> msgstr[0]; plurals use the singular msgid with msgstr[0];
-  the header, untranslated entries and translator credits are skipped; msgctxt is read but not
-  used; a source that is a single snake_case identifier is skipped.
+- Entries: msgid (English) -> msgstr[0]; a plural entry gives two pairs, msgid -> msgstr[0] and
+  msgid_plural -> msgstr[1] (German and French have two forms; a catalog with one form gives
+  the singular pair only); the header, untranslated entries and translator credits are
+  skipped; msgctxt is read but never glued to the text (the same msgid in two contexts gives
+  two pairs, which the dedupe merges when their translations agree); a source that is a single
+  snake_case identifier is skipped.
 - A wxWidgets menu shortcut after a tab (`&Copy\\tCtrl+C`) is cut from both sides.
 - Newlines: when both sides have the same number of non-empty lines, one pair per line; else the
   lines are joined with a space. Tabs and newlines become spaces and runs of spaces collapse.
@@ -76,8 +79,12 @@ def _translated(entries: Iterable[MoEntry], skip: Skip) -> list[tuple[str, str]]
         if entry.msgid in _CREDITS_MSGIDS or entry.msgctxt in _CREDITS_CONTEXTS:
             skip("gettext/translator-credits", 1)
             continue
-        source, target = strip_pseudo_context(entry.msgid, entry.msgstrs[0])
-        pairs.append((map_gcc_quotes(source), map_gcc_quotes(target)))
+        forms = [(entry.msgid, entry.msgstrs[0])]
+        if entry.msgid_plural and len(entry.msgstrs) > 1 and entry.msgstrs[1]:
+            forms.append((entry.msgid_plural, entry.msgstrs[1]))
+        for msgid, msgstr in forms:
+            source, target = strip_pseudo_context(msgid, msgstr)
+            pairs.append((map_gcc_quotes(source), map_gcc_quotes(target)))
     return pairs
 
 
@@ -154,12 +161,15 @@ def extract_libreoffice_ui(ctx: SourceContext) -> Iterator[RawPair]:
 def extract_catalogs(ctx: SourceContext) -> Iterator[RawPair]:
     """The `<lang>` catalogs of every package of `ctx.packages`, origin `<package>/<domain>`.
 
-    Packages are read in name order and each package's catalogs in path order. Accelerator
-    markers are detected per catalog (`detect_markers`).
+    Packages are read in name order and each package's catalogs in path order. Where discovery
+    chose which domains a package gives (`ctx.items`), only those are read: a domain shipped by
+    two packages counts once. Accelerator markers are detected per catalog (`detect_markers`).
     """
     for package in sorted(ctx.packages):
         root = _package_root(ctx, package)
         if root is None:
             continue
+        chosen = ctx.items.get(package)
         for path in _language_catalogs(root, ctx.lang):
-            yield from pairs_from_mo(path, f"{package}/{path.stem}", ctx)
+            if chosen is None or path.stem in chosen:
+                yield from pairs_from_mo(path, f"{package}/{path.stem}", ctx)
