@@ -9,7 +9,6 @@ train/valid -> write.
 from __future__ import annotations
 
 import logging
-import resource
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -330,7 +329,6 @@ def build_corpus(
     manifest["apt_indexes"] = index_files(apt, lang)
     manifest["downloaded_bytes"] = apt.downloaded_bytes
     manifest["wall_time_s"] = round(time.monotonic() - started, 1)
-    manifest["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return write_corpus(out, splits.as_dict(), manifest)
 
 

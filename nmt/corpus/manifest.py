@@ -93,7 +93,8 @@ def make_manifest(
 
     `packages[source]` are the packages each source read (the recipe's or discovery's).
     """
-    kept = group_count([*pool, *test_fixed, *splits.test], lambda p: p.corpus)
+    ui_test = [p for p in splits.test if p.corpus == UI_PART]
+    kept = group_count([*pool, *test_fixed, *ui_test], lambda p: p.corpus)
     per_split = {
         name: group_count(pairs, lambda p: p.corpus) for name, pairs in splits.as_dict().items()
     }

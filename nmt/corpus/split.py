@@ -162,8 +162,8 @@ def make_splits(
     else:
         ui_valid = dedupe_test(filtered(ui.valid, filter_cfg, out.skipped), Counter())
         ui_valid = without_sources(ui_valid, test_keys, "valid-test-overlap", out.skipped)
-        ui_keys = {leakage_key(p.source) for p in ui_valid}
-        candidates = [p for p in rest if leakage_key(p.source) not in test_keys | ui_keys]
+        held_out = test_keys | {leakage_key(p.source) for p in ui_valid}
+        candidates = [p for p in rest if leakage_key(p.source) not in held_out]
         units = pick_units(candidates, split_cfg)
         out.valid = [*ui_valid, *(p for p in candidates if p.split_unit in units)]
         train = [p for p in rest if p.split_unit not in units]

@@ -138,3 +138,80 @@ def test_recipes_cover_both_pairs() -> None:
     assert de["gnome-user-docs"].test_only
     with pytest.raises(ValueError, match="unsupported pair"):
         recipe("de-en")
+
+
+def _ui_catalogs(ctx: SourceContext) -> Iterator[RawPair]:
+    """A discovered gettext source: a UI test domain, a UI valid domain, common strings."""
+    assert ctx.items == {"app-a": ("uitest", "common1"), "app-b": ("uivalid", "common2")}
+    for i in range(30):
+        yield RawPair(f"Show panel {i}", f"Leiste {i} anzeigen", "app-a/uitest")
+        yield RawPair(f"Hide panel {i}", f"Leiste {i} verbergen", "app-b/uivalid")
+    for unit in ("app-a/common1", "app-b/common2", "pkg-a/dom3"):
+        yield RawPair("Cancel", "Abbrechen", unit)
+    yield RawPair("Cancel", "Abbrechen", "app-a/uitest")
+    # A catalog pair equal to a Ding pair: it must not move Ding's hashed sample.
+    yield RawPair("The dog number 7 barks.", "Der Hund Nummer 7 bellt.", "app-a/common1")
+
+
+@pytest.fixture()
+def ui_recipe(monkeypatch: pytest.MonkeyPatch, fake_recipe: None) -> None:
+    sources = [
+        Source("catalogs", ("pkg-a",), _catalog),
+        Source("gettext", (), _ui_catalogs, discover="catalogs", ui_domains=True),
+        Source("ding", ("trans-de-en",), _sentences, sentence_units=True, test_hashed=True),
+        Source("gnome-user-docs", ("gnome-user-docs",), _help, test_only=True),
+    ]
+    selection = Selection(
+        {"app-a": ("uitest", "common1"), "app-b": ("uivalid", "common2")},
+        {},
+        {"huge": "over-size-cap:400.0MB"},
+    )
+    monkeypatch.setattr(build, "recipe", lambda pair: sources)
+    monkeypatch.setattr(build, "discover", lambda *a, **k: selection)
+    monkeypatch.setattr(build, "ui_domains", lambda pair: (("uitest",), ("uivalid",)))
+
+
+@pytest.mark.usefixtures("ui_recipe")
+def test_ui_domains_make_a_test_part_and_join_valid(tmp_path: Path) -> None:
+    out = tmp_path / "corpus"
+    manifest = _build(out, tmp_path / "apt")
+    assert list(manifest["test_parts"].items()) == [  # type: ignore[union-attr]
+        ("gnome-user-docs", 2),
+        ("ding", 100),
+        ("ui", 31),
+    ]
+    ui = manifest["ui"]
+    assert ui["test_msgids"] == 31 and ui["valid_msgids"] == 30  # type: ignore[index]
+    assert ui["common_vocabulary"] == ["Cancel"] and ui["test_seen_in_train"] == 1  # type: ignore[index]
+    valid = (out / "valid.tsv").read_text(encoding="utf-8").splitlines()
+    assert valid[0] == "Hide panel 0\tLeiste 0 verbergen"  # the UI valid domain comes first
+    train = (out / "train.tsv").read_text(encoding="utf-8")
+    assert "Cancel\tAbbrechen" in train and "Show panel" not in train and "Hide panel" not in train
+    assert manifest["discovery"]["left_out"] == {"huge": "over-size-cap:400.0MB"}  # type: ignore[index]
+    assert set(manifest["sources"]["gettext"]["packages"]) == {"app-a", "app-b"}  # type: ignore[index]
+    assert manifest["packages"]["app-a"]["test"] == 31  # type: ignore[index]
+
+
+def test_a_new_catalog_cannot_move_the_hashed_test_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_recipe: None
+) -> None:
+    plain = _build(tmp_path / "a", tmp_path / "apt")
+    ding_before = (tmp_path / "a" / "test.tsv").read_text(encoding="utf-8").splitlines()[2:]
+    # The same corpus with a catalog source before Ding that shares a pair with Ding.
+    copier = lambda ctx: iter(  # noqa: E731
+        [
+            RawPair(f"The dog number {i} barks.", f"Der Hund Nummer {i} bellt.", "cat/x")
+            for i in range(400)
+        ]
+    )
+    sources = [
+        Source("catalogs", ("pkg-a",), _catalog),
+        Source("copier", ("pkg-b",), copier),
+        Source("ding", ("trans-de-en",), _sentences, sentence_units=True, test_hashed=True),
+        Source("gnome-user-docs", ("gnome-user-docs",), _help, test_only=True),
+    ]
+    monkeypatch.setattr(build, "recipe", lambda pair: sources)
+    _build(tmp_path / "b", tmp_path / "apt")
+    ding_after = (tmp_path / "b" / "test.tsv").read_text(encoding="utf-8").splitlines()[2:]
+    assert ding_after == ding_before
+    assert plain["test_part_sha256"]["ding"]  # type: ignore[index]
