@@ -359,6 +359,8 @@ class Batcher:
         """The anchor and the texts closest to it in length, within the budgets (padded pieces,
         texts, decoder steps); dequeued. The anchor goes alone when it alone is over them."""
         same = [i for i in self._queue if i.key == anchor.key]
+        if 0 < anchor.steps <= self.light_steps:  # a light anchor takes no heavy companion,
+            same = [i for i in same if i.steps <= self.light_steps]  # so it stays quick
         same.sort(key=lambda i: (i is not anchor, abs(i.tokens - anchor.tokens), i.seq))
         batch: list[_Item] = []
         longest = steps = 0

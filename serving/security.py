@@ -38,14 +38,17 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill time)
         self._lock = threading.Lock()
 
-    def acquire(self, key: str, now: float | None = None) -> float:
-        """Take one request's token for `key`: 0.0 if granted, else the seconds to wait."""
+    def acquire(self, key: str, now: float | None = None, *, dry_run: bool = False) -> float:
+        """Take one request's token for `key`: 0.0 if granted, else the seconds to wait.
+        `dry_run`: only tell, take nothing."""
         if self.rate <= 0:
             return 0.0
         now = time.monotonic() if now is None else now
         with self._lock:
             tokens, last = self._buckets.get(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if dry_run:
+                return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
             if tokens >= 1.0:
                 self._buckets[key] = (tokens - 1.0, now)
                 return 0.0
@@ -145,8 +148,10 @@ class Guard:
         )
 
     def _failed(self, client: str) -> None:
-        """Count a wrong key against `client`; block it once its allowance is gone."""
-        wait = self.failures.acquire(client)
+        """Count a wrong key against `client`; block it once its allowance is used up (the
+        `auth_fail_burst`-th wrong key in a row is the last one compared)."""
+        self.failures.acquire(client)
+        wait = self.failures.acquire(client, dry_run=True)
         if wait > 0:
             self._blocked[client] = time.monotonic() + wait
 
