@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     batch_concurrency: int = Field(default=2, ge=1, le=8)
     # decoder steps (rows x steps at most) in one micro-batch: bounds how long a batch holds a
     # slot, so the next request's turn comes soon (a single text over it runs alone)
-    batch_max_steps: int = Field(default=32768, ge=1)
+    batch_max_steps: int = Field(default=131072, ge=1)
     # a batch of at most this many decoder steps is light; heavier batches never take the last
     # free slot (with batch_concurrency >= 2), so short requests are not stuck behind long ones.
     # 0: no lanes
