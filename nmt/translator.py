@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import re
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,7 +30,7 @@ from nmt.alignment import CharMap, Link, align, normalize_map, source_side, targ
 from nmt.bundle import Bundle, BundleError, load_bundle
 from nmt.config import DecodingConfig
 from nmt.protect import Protected, Restored, protect, restore
-from nmt.search import Hypothesis, StepModel, StopCheck, max_output_lengths, search
+from nmt.search import Hypothesis, StepModel, StopCheck, search
 from nmt.search.protocol import check_stop
 from nmt.segment import Span, join_segments, sentence_spans
 from nmt.tokenizer import BOS_ID, EOS_ID, EOS_PIECE, PAD_ID, Tokenizer
@@ -44,6 +46,10 @@ _OUTPUT_CLEANUP = str.maketrans(
         **dict.fromkeys([*map(chr, range(0x00, 0x09)), *map(chr, range(0x0E, 0x20)), "\x7f"]),
     }
 )
+
+
+# Where a sentence may end, for counting sentences from above (see `Translator.costs`).
+_SENTENCE_ENDS = re.compile(r"[.!?;:\n\u3002\uff01\uff1f]+")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,11 +109,11 @@ class Translation:
 class TextCost:
     """What translating one text may cost at most, from its real pieces (before any search).
 
-    `pieces`: encoder input pieces over its sentences (EOS included), what the tokenizer really
-    gives, not a guess from characters. `steps`: decoder rows x steps at most: beam width x
-    the output cap (`max_output_lengths`) summed over its sentences; the search cannot exceed it
-    whatever the model does (min_length only forces it towards the cap). `attention_cells`:
-    the size of its attention matrix at most (output pieces x source pieces).
+    `pieces`: encoder input pieces (EOS included), what the tokenizer really gives, not a guess
+    from characters. `steps`: decoder rows x steps at most: beam width x the output caps
+    (`max_output_lengths`) summed over its sentences; the search cannot exceed it whatever the
+    model does (min_length only forces it towards the cap). `attention_cells`: the size of its
+    attention matrix at most (output pieces x source pieces).
     """
 
     pieces: int
@@ -283,20 +289,25 @@ class Translator:
         return plans, [_Source(p, i) for p, i in zip(protected, ids, strict=True)]
 
     def costs(self, texts: Sequence[str], decoding: DecodingConfig | None = None) -> list[TextCost]:
-        """The most each text can cost with `decoding` (default: this translator's): its real
-        pieces, decoder steps and attention size, from the same segmentation, protection and
-        tokenization as `translate` (so it costs a tokenizer pass, no search)."""
+        """The most each text can cost with `decoding` (default: this translator's), from one
+        SentencePiece call over the raw texts (C++, microseconds a sentence: cheap enough for
+        the server to count every request on its event loop; the full segmentation and
+        protection of `translate` cost ~20x more). Sentences are over-counted (every run of
+        `.!?;:`, line breaks and CJK stops counts as an end), so the caps summed over them are
+        an upper bound of what the search may do: the search itself never goes past them."""
         cfg = decoding or self.decoding
-        plans, sources = self._prepare(texts, ())
-        lengths = np.array([len(s.ids) for s in sources], dtype=np.int64)
-        caps = max_output_lengths(lengths, cfg) if len(sources) else lengths
         width = cfg.beam_size if cfg.mode == "beam" else 1
         out = []
-        for plan in plans:
-            used = [seg.source for seg in plan if seg.source >= 0]
-            pieces = int(lengths[used].sum()) if used else 0
-            out_cap = int(caps[used].sum()) if used else 0
-            out.append(TextCost(pieces, width * out_cap, pieces * out_cap))
+        for text, ids in zip(texts, self.tokenizer.encode(list(texts)), strict=True):
+            if not text.strip():
+                out.append(TextCost(0, 0, 0))
+                continue
+            sentences = len(_SENTENCE_ENDS.findall(text)) + 1
+            pieces = len(ids) + sentences  # each sentence ends with EOS
+            cap = math.ceil(cfg.max_length_ratio * pieces) + cfg.max_length_extra * sentences
+            if cfg.max_length is not None:
+                cap = min(cap, cfg.max_length * sentences)
+            out.append(TextCost(pieces, width * cap, pieces * cap))
         return out
 
     def _run(

@@ -18,8 +18,8 @@ from serving.registry import Model, Registry
 from serving.security import ClientBudget, Guard, client_id, peer_address, presented_key
 from serving.settings import Settings
 
-# Up to this many characters a request's costs are counted on the event loop (tens of
-# microseconds); a larger one is counted in a thread so the loop keeps serving meanwhile.
+# Up to this many characters a request's costs are counted on the event loop (one SentencePiece
+# call: tens of microseconds); a larger one is counted in a thread (~50 ms for 500 KB).
 _INLINE_COST_CHARS = 4096
 
 
@@ -105,16 +105,6 @@ async def admit(
     if sum(len(t) for t in texts) <= _INLINE_COST_CHARS:
         costs = costs_of(texts, key.decoding)
     else:
-        # The full count (segmentation, protection, tokenizer) of a large request takes seconds
-        # of Python: a request that SentencePiece alone (C++, ~1 ms per 10 KB) already shows
-        # to be over a limit is refused before it.
-        quick = await asyncio.to_thread(_quick_bound, model, texts, key)
-        if quick > settings.max_request_steps:
-            raise refuse(
-                f"the request costs at least {quick} decoder steps (beam width x output limit); "
-                f"the limit is {settings.max_request_steps}: send fewer or shorter texts, a "
-                "smaller beam or max_length_ratio"
-            )
         costs = await asyncio.to_thread(costs_of, texts, key.decoding)
 
     for i, cost in enumerate(costs):
@@ -138,16 +128,6 @@ async def admit(
                 f"{settings.max_attention_cells}: ask attention for shorter texts"
             )
     return Admission(costs, client_id(request, settings))
-
-
-def _quick_bound(model: Model, texts: list[str], key: BatchKey) -> int:
-    """A lower bound of the request's decoder steps from SentencePiece alone: a text of P
-    pieces gets an output cap of at least min(max_length, ratio x P) over its sentences."""
-    cfg = key.decoding
-    width = cfg.beam_size if cfg.mode == "beam" else 1
-    cap = cfg.max_length if cfg.max_length is not None else 1 << 62
-    pieces = [len(ids) for ids in model.translator.tokenizer.encode(texts)]
-    return sum(width * min(cap, math.ceil(cfg.max_length_ratio * p)) for p in pieces)
 
 
 def note_work(request: Request, texts: int, results: list[Translation] | None = None) -> None:
