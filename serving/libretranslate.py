@@ -174,7 +174,7 @@ async def translate(request: Request) -> dict[str, Any]:
         raise _bad("Invalid request: missing source parameter")
     if not target or not isinstance(target, str):
         raise _bad("Invalid request: missing target parameter")
-    fmt = params.get("format") or "text"
+    fmt = params.get("format", "text")  # absent: text; empty or another value: 400
     if fmt not in ("text", "html"):
         raise _bad(f"{fmt} format is not supported")
     count = _alternatives(params, svc.settings.max_alternatives)
@@ -268,15 +268,12 @@ async def detect(request: Request) -> list[Any]:
 
 def openapi_schemas(settings: Settings) -> dict[str, Any]:
     """Component schemas referenced above (added to the OpenAPI document by the app factory),
-    as tight as the routes' checks: a body valid by its schema is one the route takes (the
-    language pair and the cost limits aside)."""
-    text = {"type": "string", "minLength": 1, "maxLength": settings.max_chars}
-    q = {
-        "oneOf": [
-            text,
-            {"type": "array", "items": text, "minItems": 1, "maxItems": settings.max_texts},
-        ]
-    }
+    as tight as the routes' checks: a body valid by its schema is one the route takes (the cost
+    limits aside; the app factory adds the served languages as enums)."""
+    # an empty q is refused, an empty item of a list is translated (to itself)
+    text = {"type": "string", "maxLength": settings.max_chars}
+    many = {"type": "array", "items": text, "minItems": 1, "maxItems": settings.max_texts}
+    q = {"oneOf": [{**text, "minLength": 1}, many]}
     key = {"type": ["string", "null"], "description": "an API key (null or absent: none)"}
     code = {"type": "string", "minLength": 1, "maxLength": 32}
     return {
