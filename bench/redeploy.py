@@ -20,7 +20,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
+import secrets
 import signal
 import sys
 import threading
@@ -81,7 +83,9 @@ class Client(threading.Thread):
 def post(url: str, path: str) -> tuple[int, Any]:
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=300)
-    conn.request("POST", path, b"{}", {"Content-Type": "application/json"})
+    # reload always needs the admin key: the spawned server gets this one (see `run`)
+    headers = {"Content-Type": "application/json", "X-API-Key": os.environ["NMT_ADMIN_KEY"]}
+    conn.request("POST", path, b"{}", headers)
     response = conn.getresponse()
     return response.status, json.loads(response.read() or b"null")
 
@@ -106,6 +110,7 @@ def summarize(outcomes: list[Outcome], sigterm: float) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    os.environ.setdefault("NMT_ADMIN_KEY", secrets.token_hex(16))  # inherited by the server
     server = spawn_server(args)
     sentences = load_sentences(None)
     t0 = time.perf_counter()

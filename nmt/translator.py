@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
+import re
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -28,7 +30,8 @@ from nmt.alignment import CharMap, Link, align, normalize_map, source_side, targ
 from nmt.bundle import Bundle, BundleError, load_bundle
 from nmt.config import DecodingConfig
 from nmt.protect import Protected, Restored, protect, restore
-from nmt.search import Hypothesis, StepModel, search
+from nmt.search import Hypothesis, StepModel, StopCheck, search
+from nmt.search.protocol import check_stop
 from nmt.segment import Span, join_segments, sentence_spans
 from nmt.tokenizer import BOS_ID, EOS_ID, EOS_PIECE, PAD_ID, Tokenizer
 
@@ -43,6 +46,10 @@ _OUTPUT_CLEANUP = str.maketrans(
         **dict.fromkeys([*map(chr, range(0x00, 0x09)), *map(chr, range(0x0E, 0x20)), "\x7f"]),
     }
 )
+
+
+# Where a sentence may end, for counting sentences from above (see `Translator.costs`).
+_SENTENCE_ENDS = re.compile(r"[.!?;:\n\u3002\uff01\uff1f]+")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -96,6 +103,22 @@ class Translation:
     placed: int = 0
     inserted: int = 0
     segments: int = 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TextCost:
+    """What translating one text may cost at most, from its real pieces (before any search).
+
+    `pieces`: encoder input pieces (EOS included), what the tokenizer really gives, not a guess
+    from characters. `steps`: decoder rows x steps at most: beam width x the output caps
+    (`max_output_lengths`) summed over its sentences; the search cannot exceed it whatever the
+    model does (min_length only forces it towards the cap). `attention_cells`: the size of its
+    attention matrix at most (output pieces x source pieces).
+    """
+
+    pieces: int
+    steps: int
+    attention_cells: int
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -224,6 +247,7 @@ class Translator:
         terms: Iterable[str] = (),
         return_alignment: bool = True,
         return_attention: bool = False,
+        should_stop: StopCheck | None = None,
     ) -> list[Translation]:
         """One Translation per text, in input order.
 
@@ -231,13 +255,14 @@ class Translator:
         kept exactly (protected like placeholders). Sentences are split as `nmt.segment` says
         and joined back with the original whitespace and line breaks; an empty or
         whitespace-only text comes back unchanged with score 0.0. Every placeholder, tag and
-        term of a text appears in its translation as often as in the text.
+        term of a text appears in its translation as often as in the text. `should_stop` is asked
+        between decoder steps and between batches: True raises `nmt.search.SearchCancelledError`.
         """
         if isinstance(texts, str):
             raise TypeError("translate takes a sequence of texts, not one str; wrap it: [text]")
         cfg = self.decoding_config(decoding, beam_size=beam_size, n_best=n_best)
         plans, sources = self._prepare(texts, tuple(terms))
-        outputs = self._run(sources, cfg)
+        outputs = self._run(sources, cfg, should_stop)
         return [
             self._assemble(text, plan, sources, outputs, return_alignment, return_attention)
             for text, plan in zip(texts, plans, strict=True)
@@ -263,14 +288,50 @@ class Translator:
         ids = source_ids(self.tokenizer, [p.text for p in protected])
         return plans, [_Source(p, i) for p, i in zip(protected, ids, strict=True)]
 
-    def _run(self, sources: Sequence[_Source], cfg: DecodingConfig) -> list[list[_Output]]:
+    def costs(self, texts: Sequence[str], decoding: DecodingConfig | None = None) -> list[TextCost]:
+        """The most each text can cost with `decoding` (default: this translator's), from one
+        SentencePiece call over the raw texts (C++, microseconds a sentence: cheap enough for
+        the server to count every request on its event loop; the full segmentation and
+        protection of `translate` cost ~20x more). Sentences are over-counted (every run of
+        `.!?;:`, line breaks and CJK stops counts as an end), so the caps summed over them are
+        an upper bound of what the search may do: the search itself never goes past them."""
+        cfg = decoding or self.decoding
+        width = cfg.beam_size if cfg.mode == "beam" else 1
+        out = []
+        for text, ids in zip(texts, self.tokenizer.encode(list(texts)), strict=True):
+            if not text.strip():
+                out.append(TextCost(0, 0, 0))
+                continue
+            sentences = len(_SENTENCE_ENDS.findall(text)) + 1
+            pieces = len(ids) + sentences  # each sentence ends with EOS
+            cap = math.ceil(cfg.max_length_ratio * pieces) + cfg.max_length_extra * sentences
+            if cfg.max_length is not None:
+                cap = min(cap, cfg.max_length * sentences)
+            out.append(TextCost(pieces, width * cap, pieces * cap))
+        return out
+
+    def _run(
+        self,
+        sources: Sequence[_Source],
+        cfg: DecodingConfig,
+        should_stop: StopCheck | None = None,
+    ) -> list[list[_Output]]:
         """Search every source in length-sorted batches; hypotheses best first, input order."""
         results: list[list[_Output]] = [[] for _ in sources]
         order = sorted(range(len(sources)), key=lambda i: len(sources[i].ids))
         for start in range(0, len(order), self.batch_size):
+            check_stop(should_stop)
             chunk = order[start : start + self.batch_size]
             src, lengths = pad_batch([sources[i].ids for i in chunk])
-            nbest = search(self.model, src, lengths, bos_id=BOS_ID, eos_id=EOS_ID, cfg=cfg)
+            nbest = search(
+                self.model,
+                src,
+                lengths,
+                bos_id=BOS_ID,
+                eos_id=EOS_ID,
+                cfg=cfg,
+                should_stop=should_stop,
+            )
             flat = [h for hyps in nbest for h in hyps]
             decoded = iter(self.tokenizer.decode_batch([h.tokens for h in flat]))
             for i, hyps in zip(chunk, nbest, strict=True):

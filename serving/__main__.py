@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uvicorn
 
+from serving.connections import GuardedH11Protocol
 from serving.settings import Settings
 
 
 def main() -> None:
     settings = Settings()
+    GuardedH11Protocol.header_timeout_s = settings.header_timeout_s
     uvicorn.run(
         "serving.app:create_app",
         factory=True,
@@ -18,6 +20,8 @@ def main() -> None:
         log_level=settings.log_level,
         access_log=False,  # ours is structured (serving.access)
         timeout_graceful_shutdown=int(settings.shutdown_timeout_s),
+        http=GuardedH11Protocol,  # h11 with a header-read timeout (serving/connections.py)
+        timeout_keep_alive=max(1, round(settings.idle_timeout_s)),
     )
 
 

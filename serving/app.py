@@ -30,7 +30,7 @@ from serving.errors import ErrorResponse, install_error_handlers
 from serving.metrics import Metrics
 from serving.middleware import RequestContext
 from serving.registry import Registry
-from serving.security import Guard
+from serving.security import ClientBudget, Guard
 from serving.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -65,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "text: a v1 API, LibreTranslate-compatible routes, health and metrics.",
         lifespan=lifespan,
     )
-    app.state.services = Services(settings, registry, metrics, Guard(settings))
+    app.state.services = Services(
+        settings, registry, metrics, Guard(settings), ClientBudget(settings.max_client_steps)
+    )
     install_error_handlers(app)
     app.include_router(v1.router)
     app.include_router(libretranslate.router)
@@ -84,8 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         log=settings.access_log,
+        allowed_hosts=settings.hosts,
     )
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app
 
 
@@ -99,17 +102,32 @@ def _web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
-def _openapi(app: FastAPI) -> dict[str, Any]:
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
     """FastAPI's schema, with the LibreTranslate schemas and our error body as components, and
-    FastAPI's unused {"detail"} validation schemas removed."""
+    FastAPI's unused {"detail"} validation schemas removed. The text fields carry this server's
+    limits (characters, texts), so a schema-valid body is one the server takes."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.update(libretranslate.OPENAPI_SCHEMAS)
+    components.update(libretranslate.openapi_schemas(settings))
     components.setdefault("ErrorResponse", ErrorResponse.model_json_schema())
+    # The served languages as enums, so that a body valid by the schema names a served pair
+    # (the fuzzer then reaches the handlers). Over-limit text stays a documented 413, not a
+    # schema violation, as schemathesis counts 413 as acceptance.
+    models = app.state.services.registry.models
+    sources = [*sorted({m.source for m in models}), "auto"]
+    targets = sorted({m.target for m in models})
+    props = components.get("TranslateRequest", {}).get("properties", {})
+    for name, values in (("source", sources), ("target", targets)):
+        if name in props and values:
+            props[name]["enum"] = values
+    for lt in ("LibreTranslateTranslateRequest",):
+        lt_props = components[lt]["properties"]
+        lt_props["source"]["enum"] = sources
+        lt_props["target"]["enum"] = targets
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     app.openapi_schema = schema

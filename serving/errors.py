@@ -137,8 +137,27 @@ async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc)
 
 
+def _key_error(request: Request) -> ApiError | None:
+    """The key check of a v1 route, for a request whose body could not be parsed: the body is
+    read before the route's dependencies run, and a client without a valid key must learn that
+    (401/403/429), not how its body is wrong."""
+    path = request.url.path
+    if not path.startswith("/v1/"):
+        return None
+    from serving.deps import check_admin_key, check_api_key  # deps imports this module
+
+    try:
+        (check_admin_key if path == "/v1/models/reload" else check_api_key)(request)
+    except ApiError as err:
+        return err
+    return None
+
+
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    refused = _key_error(request)
+    if refused is not None:
+        return error_response(request, refused)
     status = 400 if request.url.path in LIBRETRANSLATE_PATHS else 422
     err = ApiError(status, "invalid_request", describe_validation(exc.errors()))
     return error_response(request, err)
@@ -169,6 +188,8 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     elif status == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
         headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    elif status == 400 and (refused := _key_error(request)) is not None:
+        return error_response(request, refused)
     elif status == 400 and request.url.path not in LIBRETRANSLATE_PATHS:
         # FastAPI's body parser gives 400 for a body it cannot decode (not UTF-8): to us that
         # is malformed JSON like any other, 422.
@@ -176,17 +197,10 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, ApiError(status, code, message, headers))
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Not bad input (that is mapped above): a bug or a failing model. Logged with its traceback.
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    err = ApiError(500, "internal_error", "internal error; the server log has the details")
-    if request.url.path in LIBRETRANSLATE_PATHS:
-        err.message = f"Cannot translate text: {type(exc).__name__}"
-    return error_response(request, err)
-
-
 def install_error_handlers(app: FastAPI) -> None:
+    """Map our errors, validation and HTTP errors. Anything else (a bug, a failing model) is
+    answered by `serving.middleware.RequestContext`, which sits inside Starlette's outermost
+    error middleware and so can still add the request id and keep the connection."""
     app.add_exception_handler(ApiError, _on_api_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(Exception, _on_unexpected)

@@ -18,11 +18,12 @@ from starlette.datastructures import FormData
 
 from serving import languages
 from serving.batching import BatchKey
-from serving.deps import is_json, note_work, run_batch, services
+from serving.deps import admit, is_json, note_work, peer_client, run_batch, services
 from serving.errors import ApiError, error_responses
 from serving.registry import Model
 from serving.schemas import check_text
 from serving.security import presented_key
+from serving.settings import Settings
 
 router = APIRouter(tags=["LibreTranslate"])
 
@@ -51,8 +52,12 @@ async def _params(request: Request) -> dict[str, Any]:
     if is_json(ctype):
         try:
             data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise _bad("Invalid request: malformed JSON") from None
+        # JSONDecodeError and UnicodeDecodeError are ValueErrors, so is a number over Python's
+        # 4,300-digit limit; RecursionError: nesting deeper than the interpreter's stack allows
+        except (ValueError, RecursionError):
+            raise _bad(
+                "Invalid request: malformed JSON (or numbers or nesting too large)"
+            ) from None
         if not isinstance(data, dict):
             raise _bad("Invalid request: the JSON body must be an object")
         return {**params, **data}
@@ -72,7 +77,9 @@ def _check_key(request: Request, params: dict[str, Any]) -> None:
     field = params.get("api_key")
     if field is not None and not isinstance(field, str):
         raise _bad("Invalid request: api_key must be a string")
-    services(request).guard.check(presented_key(request, field), libretranslate=True)
+    services(request).guard.check(
+        presented_key(request, field), client=peer_client(request), libretranslate=True
+    )
 
 
 def _texts(params: dict[str, Any]) -> tuple[list[str], bool]:
@@ -132,8 +139,10 @@ def _alternatives(params: dict[str, Any], limit: int) -> int:
     try:  # an int, or its decimal string (forms); not a bool, not 2.5
         if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
             raise ValueError(raw)
+        if isinstance(raw, str) and len(raw.strip()) > 6:
+            raise ValueError(raw)  # no count that long is allowed; int() of it could be slow
         count = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise _bad("Invalid request: alternatives must be an integer") from None
     if count < 0 or count > limit:
         raise _bad(f"Invalid request: alternatives ({count}) exceeds limit ({limit})")
@@ -165,7 +174,7 @@ async def translate(request: Request) -> dict[str, Any]:
         raise _bad("Invalid request: missing source parameter")
     if not target or not isinstance(target, str):
         raise _bad("Invalid request: missing target parameter")
-    fmt = params.get("format") or "text"
+    fmt = params.get("format", "text")  # absent: text; empty or another value: 400
     if fmt not in ("text", "html"):
         raise _bad(f"{fmt} format is not supported")
     count = _alternatives(params, svc.settings.max_alternatives)
@@ -176,7 +185,9 @@ async def translate(request: Request) -> dict[str, Any]:
         beam = max(decoding.beam_size, count + 1)
         decoding = dataclasses.replace(decoding, mode="beam", beam_size=beam, n_best=count + 1)
     note_work(request, len(texts))
-    results = await run_batch(model, texts, BatchKey(decoding, False, False), svc.settings)
+    key = BatchKey(decoding, False, False)
+    admission = await admit(request, model, texts, key, libretranslate=True)
+    results = await run_batch(request, model, texts, key, admission, libretranslate=True)
     note_work(request, len(texts), results)
     detected = {"confidence": confidence, "language": model.source}
     outs = [r.text for r in results]
@@ -255,50 +266,60 @@ async def detect(request: Request) -> list[Any]:
     return found if batch else found[0]
 
 
-# Component schemas referenced above (added to the OpenAPI document by the app factory).
-OPENAPI_SCHEMAS: dict[str, Any] = {
-    "LibreTranslateTranslateRequest": {
-        "type": "object",
-        "required": ["q", "source", "target"],
-        "properties": {
-            "q": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-            "source": {"type": "string", "description": "A language code, or auto"},
-            "target": {"type": "string"},
-            "format": {"type": "string", "enum": ["text", "html"]},
-            "alternatives": {"type": "integer", "minimum": 0},
-            "api_key": {"type": "string"},
-        },
-    },
-    "LibreTranslateDetectRequest": {
-        "type": "object",
-        "required": ["q"],
-        "properties": {
-            "q": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
-            "api_key": {"type": "string"},
-        },
-    },
-    "LibreTranslateTranslateResponse": {
-        "type": "object",
-        "required": ["translatedText"],
-        "properties": {
-            "translatedText": {
-                "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
-            },
-            "alternatives": {"type": "array"},
-            "detectedLanguage": {"oneOf": [{"type": "object"}, {"type": "array"}]},
-        },
-    },
-    "LibreTranslateLanguages": {
-        "type": "array",
-        "items": {
+def openapi_schemas(settings: Settings) -> dict[str, Any]:
+    """Component schemas referenced above (added to the OpenAPI document by the app factory),
+    as tight as the routes' checks: a body valid by its schema is one the route takes (the cost
+    limits aside; the app factory adds the served languages as enums)."""
+    # an empty q is refused, an empty item of a list is translated (to itself)
+    text = {"type": "string", "maxLength": settings.max_chars}
+    many = {"type": "array", "items": text, "minItems": 1, "maxItems": settings.max_texts}
+    q = {"oneOf": [{**text, "minLength": 1}, many]}
+    key = {"type": ["string", "null"], "description": "an API key (null or absent: none)"}
+    code = {"type": "string", "minLength": 1, "maxLength": 32}
+    return {
+        "LibreTranslateTranslateRequest": {
             "type": "object",
-            "required": ["code", "name", "targets"],
+            "required": ["q", "source", "target"],
             "properties": {
-                "code": {"type": "string"},
-                "name": {"type": "string"},
-                "targets": {"type": "array", "items": {"type": "string"}},
+                "q": q,
+                "source": {**code, "description": "A language code, or auto"},
+                "target": code,
+                "format": {"type": "string", "enum": ["text", "html"]},
+                "alternatives": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": settings.max_alternatives,
+                },
+                "api_key": key,
             },
         },
-    },
-    "LibreTranslateDetections": {"type": "array"},
-}
+        "LibreTranslateDetectRequest": {
+            "type": "object",
+            "required": ["q"],
+            "properties": {"q": q, "api_key": key},
+        },
+        "LibreTranslateTranslateResponse": {
+            "type": "object",
+            "required": ["translatedText"],
+            "properties": {
+                "translatedText": {
+                    "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+                },
+                "alternatives": {"type": "array"},
+                "detectedLanguage": {"oneOf": [{"type": "object"}, {"type": "array"}]},
+            },
+        },
+        "LibreTranslateLanguages": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "name", "targets"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "targets": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+        "LibreTranslateDetections": {"type": "array"},
+    }

@@ -1,6 +1,14 @@
-"""One ASGI middleware around every request: request id, body size limit, metrics, access log.
+"""One ASGI middleware around every request: request id, Host check, body size limit, the
+last-resort error answer, metrics, access log.
 
 Pure ASGI (not BaseHTTPMiddleware): it adds no task or body copy per request.
+- Host: a request whose Host header (port aside) is not among `allowed_hosts` is refused (400)
+  before the app runs: a browser page on another name that resolves to this server (DNS
+  rebinding) cannot reach it. ["*"] allows any.
+- Last resort: an exception no handler mapped (a bug, a failing model) is answered here with a
+  500 in the route kind's error shape and the request id, and logged as one JSON line with its
+  traceback in a field; it never reaches uvicorn (which would print a plain-text traceback and
+  drop the connection).
 - `X-Request-ID`: taken from the request when it is a sane token (<= 128 visible ASCII
   characters), else made; echoed on the response and written in the access log.
 - Body limit: a declared Content-Length over `max_body_bytes` is refused at once (413); a body
@@ -26,6 +34,7 @@ from serving.errors import LIBRETRANSLATE_PATHS, ApiError
 from serving.metrics import Metrics
 
 access_logger = logging.getLogger("serving.access")
+logger = logging.getLogger(__name__)
 
 _REQUEST_ID = re.compile(r"^[!-~]{1,128}$")
 # Request ids need to be unique, not secret: a PRNG seeded once from the OS gives 128 random
@@ -58,12 +67,39 @@ async def _send_error(scope: Scope, send: Send, err: ApiError) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+def host_allowed(host_header: str, allowed: list[str]) -> bool:
+    """Whether a Host header names one of `allowed` (its port ignored; "*" allows any)."""
+    if "*" in allowed:
+        return True
+    host = host_header.strip().lower()
+    if host.startswith("["):  # [::1]:8000
+        host = host[: host.find("]") + 1]
+    elif host.count(":") == 1:
+        host = host.rsplit(":", 1)[0]
+    return host in allowed
+
+
+def _unexpected(scope: Scope, exc: BaseException) -> ApiError:
+    if scope.get("path") in LIBRETRANSLATE_PATHS:
+        return ApiError(500, "internal_error", f"Cannot translate text: {type(exc).__name__}")
+    return ApiError(500, "internal_error", "internal error; the server log has the details")
+
+
 class RequestContext:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, log: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        log: bool,
+        allowed_hosts: list[str] | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
         self.log = log
+        self.allowed_hosts = [h.lower() for h in allowed_hosts or ["*"]]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,21 +112,31 @@ class RequestContext:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500  # what the client sees if the app fails before answering
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 extra = [(b"x-request-id", request_id.encode())]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
         try:
             declared = headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > self.max_body_bytes:
+            if not host_allowed(headers.get("host", ""), self.allowed_hosts):
+                err = ApiError(400, "invalid_host", "this Host is not served (NMT_ALLOWED_HOSTS)")
+                await _send_error(scope, send_with_id, err)
+            elif declared.isdigit() and int(declared) > self.max_body_bytes:
                 await _send_error(scope, send_with_id, _too_large(self.max_body_bytes))
             else:
                 await self.app(scope, self._counting(receive), send_with_id)
+        except Exception as exc:  # the last resort: see the module docstring
+            fields = {"request_id": request_id, "path": scope.get("path", "")}
+            logger.error("unhandled %s", type(exc).__name__, exc_info=exc, extra={"fields": fields})
+            if not started_response:
+                await _send_error(scope, send_with_id, _unexpected(scope, exc))
         finally:
             self._observe(scope, status, time.perf_counter() - started, request_id)
 

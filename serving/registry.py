@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,6 +70,17 @@ class Swap:
     pair: str
     old_version: str | None
     new_version: str
+
+
+# An absolute path inside a message: a slash-led run of path characters (quotes, spaces and
+# separators such as ':' end it).
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/[^\s'\":,;()]+")
+
+
+def without_paths(message: str) -> str:
+    """`message` with absolute server paths cut to their last part (a bundle or file name):
+    what a client is told never maps the server's disk."""
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(0).rstrip("/").rsplit("/", 1)[-1] or "/", message)
 
 
 def split_pair(pair: str) -> tuple[str, str]:
@@ -146,9 +158,7 @@ class Registry:
             raise ApiError(404, "not_found", f"no bundle named {name!r}")
         path = self.settings.models_dir / name
         if not (path / MANIFEST).is_file():
-            raise ApiError(
-                404, "not_found", f"no bundle named {name!r} under {self.settings.models_dir}"
-            )
+            raise ApiError(404, "not_found", f"no bundle named {name!r} in the models folder")
         return path
 
     async def load(self) -> None:
@@ -194,6 +204,8 @@ class Registry:
             queue_size=s.queue_size,
             metrics=self.metrics,
             concurrency=s.batch_concurrency,
+            max_steps=s.batch_max_steps,
+            light_steps=s.batch_light_steps,
         )
         now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         return Model(
@@ -224,7 +236,8 @@ class Registry:
                 loaded = await asyncio.to_thread(self._load_many, paths)
                 fresh = self._by_pair(loaded)
             except BundleError as err:
-                message = f"{err}; the old models keep serving"
+                logger.warning("reload refused: %s", err)  # the full story, paths included
+                message = f"{without_paths(str(err))}; the old models keep serving"
                 raise ApiError(409, "bundle_rejected", message) from err
             old = self._models
             new = {**old, **fresh} if name is not None else fresh
@@ -244,7 +257,10 @@ class Registry:
             return swaps
 
     async def close(self) -> None:
-        """Drain every queue (in-flight requests get their results) and stop."""
+        """Drain every queue (in-flight requests get their results) and stop, within
+        `shutdown_timeout_s`: past it, what is queued fails and running batches stop at their
+        next decoder step."""
         self.closing = True
-        await asyncio.gather(*(m.batcher.close() for m in self._models.values()))
+        timeout = self.settings.shutdown_timeout_s
+        await asyncio.gather(*(m.batcher.close(timeout) for m in self._models.values()))
         await asyncio.gather(*self._draining)

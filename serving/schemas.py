@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+LANGUAGE_PATTERN = "^[A-Za-z0-9_-]{1,32}$"
+
 
 class _Strict(BaseModel):
     # strict: a boolean is true or false, not 0 or "yes"; a number is not a string
@@ -51,8 +53,12 @@ class ReturnOptions(_Strict):
 
 class TranslateRequest(_Strict):
     text: str | list[str] = Field(description="One text, or a list (the response echoes it)")
-    source: str = Field(description="Language code, or 'auto' where one pair has the target")
-    target: str
+    # the pattern only documents what `_language` checks (its message names the field)
+    source: str = Field(
+        description="Language code, or 'auto' where one pair has the target",
+        json_schema_extra={"pattern": LANGUAGE_PATTERN},
+    )
+    target: str = Field(json_schema_extra={"pattern": LANGUAGE_PATTERN})
     decoding: Decoding | None = None
     return_: ReturnOptions = Field(default_factory=ReturnOptions, alias="return")
 
@@ -86,7 +92,9 @@ class Alternative(BaseModel):
 
 
 class Attention(BaseModel):
-    """weights[t][s]: attention of output piece t over source piece s."""
+    """weights[t][s]: attention of output piece t over source piece s. Its size is bounded: a
+    request whose attention could hold more than `NMT_MAX_ATTENTION_CELLS` weights (output
+    pieces at most x source pieces, over its texts) is refused with 413 before any work."""
 
     src_tokens: list[str]
     tgt_tokens: list[str]

@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     # micro-batches of one model in flight at once: a second one uses the cores a single
     # search leaves idle (bench/results/loadtest-*: measured throughput and latency)
     batch_concurrency: int = Field(default=2, ge=1, le=8)
+    # decoder steps (rows x steps at most) in one micro-batch: bounds how long a batch holds a
+    # slot, so the next request's turn comes soon (a single text over it runs alone)
+    batch_max_steps: int = Field(default=131072, ge=1)
+    # a batch of at most this many decoder steps is light; heavier batches never take the last
+    # free slot (with batch_concurrency >= 2), so short requests are not stuck behind long ones.
+    # 0: no lanes
+    batch_light_steps: int = Field(default=4096, ge=0)
     # texts waiting per model; beyond: 503 + Retry-After
     queue_size: int = Field(default=1024, ge=1)
     request_timeout_s: float = Field(default=30.0, gt=0)  # a request's deadline; past it: 504
@@ -77,6 +84,16 @@ class Settings(BaseSettings):
     max_texts: int = Field(default=100, ge=1)
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)  # request body; over: 413
     max_alternatives: int = Field(default=3, ge=0, le=15)  # LibreTranslate `alternatives`
+    # per text: SentencePiece pieces over its sentences, counted by the served model's own
+    # tokenizer (5,000 characters of English are ~1,300; of CJK up to ~15,000); over: 413
+    max_pieces: int = Field(default=2048, ge=1)
+    # per request: decoder steps at most (beam width x output cap, summed over its sentences;
+    # ~20-40 s of the engine on 2 cores at worst, far less in practice); over: 413
+    max_request_steps: int = Field(default=600_000, ge=1)
+    # per client (API key, else address): decoder steps of its requests in flight; over: 429
+    max_client_steps: int = Field(default=1_200_000, ge=1)
+    # attention weights in one response (output pieces x source pieces, summed over texts)
+    max_attention_cells: int = Field(default=250_000, ge=1)
 
     # --- security --------------------------------------------------------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)  # empty: off
@@ -84,8 +101,22 @@ class Settings(BaseSettings):
     rate_limit_per_minute: float = Field(default=600.0, ge=0)  # per API key; 0 = unlimited
     rate_limit_burst: int = Field(default=60, ge=1)  # requests a key may send at once
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Host header values served; empty: the loopback names when bound to loopback, any host
+    # otherwise (HOST=0.0.0.0, Kubernetes probes). "*" allows any.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # peers whose X-Forwarded-For names the client (per-client limits); none: the peer address
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # failed keys per client: a bucket of `auth_fail_burst` refilled at this rate; over: 429
+    auth_fail_per_minute: float = Field(default=10.0, gt=0)
+    auth_fail_burst: int = Field(default=20, ge=1)
+    # connections: the request head must arrive within header_timeout_s; an idle keep-alive
+    # connection closes after idle_timeout_s
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    idle_timeout_s: float = Field(default=5.0, gt=0)
 
-    @field_validator("bundles", "api_keys", "cors_origins", mode="before")
+    @field_validator(
+        "bundles", "api_keys", "cors_origins", "allowed_hosts", "trusted_proxies", mode="before"
+    )
     @classmethod
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
@@ -96,6 +127,15 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("at least one bundle must be configured")
         return value
+
+    @property
+    def hosts(self) -> list[str]:
+        """The Host names served (see `allowed_hosts`); ["*"] for any."""
+        if self.allowed_hosts:
+            return self.allowed_hosts
+        if self.host in ("127.0.0.1", "::1", "localhost"):
+            return ["localhost", "127.0.0.1", "::1", "[::1]"]
+        return ["*"]
 
     @property
     def keys_on(self) -> bool:

@@ -12,6 +12,7 @@ from nmt.translator import Translation
 from serving.batching import BatchKey
 from serving.deps import (
     admin_key,
+    admit,
     api_key,
     check_limits,
     note_work,
@@ -93,7 +94,8 @@ async def translate(body: TranslateRequest, request: Request) -> dict[str, Any]:
     cfg = resolve_decoding(body.decoding, model.decoding)
     note_work(request, len(texts))
     key = BatchKey(cfg, body.return_.alignment, body.return_.attention)
-    results = await run_batch(model, texts, key, svc.settings)
+    admission = await admit(request, model, texts, key, libretranslate=False)
+    results = await run_batch(request, model, texts, key, admission)
     note_work(request, len(texts), results)
     outs = [translation_out(r, body.return_) for r in results]
     return {

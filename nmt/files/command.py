@@ -100,22 +100,22 @@ def _prepare_catalog(
 
     def run(translate: Any, settings: dict[str, Any], language: str) -> dict[str, Any]:
         settings = {**settings, "overwrite": args.overwrite}
-        return translate_catalog(
-            _catalog(fmt, source, language, args.overwrite), source, output, translate, settings
-        )
+        catalog = _catalog(fmt, source, language, args.overwrite, args.skip_bad)
+        return translate_catalog(catalog, source, output, translate, settings)
 
-    _catalog(fmt, source, "de", args.overwrite)  # refuse a broken catalog before loading a model
+    # refuse a broken catalog before loading a model
+    _catalog(fmt, source, "de", args.overwrite, args.skip_bad)
     return run
 
 
-def _catalog(fmt: str, source: Path, language: str, overwrite: bool) -> Any:
+def _catalog(fmt: str, source: Path, language: str, overwrite: bool, skip_bad: bool) -> Any:
     if fmt == "xliff":
         from nmt.files.xliff import XliffCatalog
 
         return XliffCatalog(source, language=language, overwrite=overwrite)
     from nmt.files.po import PoCatalog
 
-    return PoCatalog(source, language=language, overwrite=overwrite, fmt=fmt)
+    return PoCatalog(source, language=language, overwrite=overwrite, fmt=fmt, skip_bad=skip_bad)
 
 
 def translate_file(args: argparse.Namespace) -> int:

@@ -6,7 +6,10 @@ start and end tags with their attributes (protected as a paired `⦅TO⦆`/`⦅T
 elements (1.2 `x`, `bx`, `ex`; 2.0 `ph`, `sc`, `ec`, `sm`, `em`, `cp`) as self-closing tags
 (`⦅TS⦆`). Elements whose content is native code, never text (1.2 `ph`, `bpt`, `ept`, `it`),
 are replaced whole by an opaque self-closing token so not even their content reaches the model.
-The translated string is parsed back into the `<target>`, tokens replaced by their elements.
+Nodes that are not elements (an unresolved entity reference such as `&product;`, a comment, a
+processing instruction) are kept the same way: an opaque token, put back verbatim in the target.
+(CDATA is plain text once parsed: its content is translated and written back escaped.)
+The translated string is parsed back into the `<target>`, tokens replaced by their nodes.
 """
 
 from __future__ import annotations
@@ -33,6 +36,20 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def _is_element(node: Any) -> bool:
+    """An element, not an entity reference, comment or processing instruction (whose lxml
+    `tag` is a factory function, not a name)."""
+    return isinstance(node.tag, str)
+
+
+def _verbatim(node: Any) -> str:
+    """A non-element node as it appears in XML (`&name;`, `<!--...-->`, `<?target data?>`)."""
+    from lxml import etree
+
+    text: str = etree.tostring(node, encoding="unicode", with_tail=False)
+    return text
+
+
 def _attributes(element: Any) -> str:
     parts = []
     for key, value in element.attrib.items():
@@ -42,7 +59,14 @@ def _attributes(element: Any) -> str:
 
 
 def _serialize(element: Any, codes: dict[str, str], version: int, counter: Any) -> str:
-    """One inline element (its tail excluded) as markup; code elements become tokens."""
+    """One inline element (its tail excluded) as markup; code elements and non-element nodes
+    become tokens (inside a code element, `version` 0, they are written verbatim)."""
+    if not _is_element(element):
+        if version == 0:
+            return _verbatim(element)
+        token = f"<nmt-code-{next(counter)}/>"
+        codes[token] = _verbatim(element)
+        return token
     name = _local(element.tag)
     if version == 1 and name in CODE_ELEMENTS:
         token = f"<nmt-code-{next(counter)}/>"
@@ -77,12 +101,26 @@ def from_markup(markup: str, codes: dict[str, str], target: Any) -> None:
     """
     from lxml import etree
 
-    for token, element in codes.items():
-        markup = markup.replace(token, element)
     namespace = etree.QName(target).namespace
     declaration = f' xmlns="{namespace}"' if namespace else ""
     parsed = etree.fromstring(f"<target{declaration}>{markup}</target>")
+    for token, code in codes.items():
+        name = token[1:-2]  # <nmt-code-N/> -> nmt-code-N
+        for placeholder in parsed.iter(f"{{{namespace}}}{name}" if namespace else name):
+            node = _node(code, declaration)
+            node.tail = placeholder.tail
+            placeholder.getparent().replace(placeholder, node)
     for child in list(target):
         target.remove(child)
     target.text = parsed.text
     target.extend(list(parsed))
+
+
+def _node(code: str, declaration: str) -> Any:
+    """The node that `code` (an element, comment or PI as XML, or `&name;`) stands for."""
+    from lxml import etree
+
+    if code.startswith("&") and code.endswith(";"):
+        return etree.Entity(code[1:-1])  # kept unresolved, as it was read
+    wrapper = etree.fromstring(f"<w{declaration}>{code}</w>")
+    return wrapper[0]

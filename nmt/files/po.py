@@ -11,7 +11,10 @@ What translating a catalog does:
   template's placeholder (`.pot`), and loses the template's fuzzy flag, so msgfmt reads it;
 - every translation keeps the source's placeholders (`placeholders.placeholders_intact`,
   python-format entries without numbered printf placeholders) and its leading and trailing
-  line breaks; an entry that fails stays untranslated and is counted as `failed_check`.
+  line breaks; an entry that fails stays untranslated and is counted as `failed_check`;
+- bytes that do not decode in the declared charset (UTF-8 when none is declared) are refused
+  with the file and line (`nmt: error: FILE:LINE: ...`, exit 2), never rewritten; with
+  `skip_bad` the entry holding them is left out of the output and counted.
 """
 
 from __future__ import annotations
@@ -67,13 +70,24 @@ class _Entry:
 class PoCatalog:
     """A `.po`/`.pot` file parsed by translate-toolkit, ready for `catalog.translate_catalog`."""
 
-    def __init__(self, path: Path, *, language: str, overwrite: bool, fmt: str = "po") -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        language: str,
+        overwrite: bool,
+        fmt: str = "po",
+        skip_bad: bool = False,
+    ) -> None:
         self.fmt = fmt
         self.path = path
         self.language = language
+        self.skipped = 0  # entries left out for bytes that do not decode (skip_bad)
         pypo = _tt()
         try:
-            self.store = pypo.pofile.parsestring(_as_utf8(path, path.read_bytes()))
+            data = _as_utf8(path, path.read_bytes())
+            data, self.skipped = _valid_utf8(path, data, skip_bad=skip_bad)
+            self.store = pypo.pofile.parsestring(data)
         except OSError as err:
             raise FileInputError(path, f"cannot read: {err.strerror or err}") from None
         except FileInputError:
@@ -125,6 +139,8 @@ class PoCatalog:
 
     def apply(self, results: Mapping[str, Translation], counts: dict[str, int]) -> None:
         count(counts, "kept", self.kept)
+        if self.skipped:
+            count(counts, "skipped: not valid in its charset", self.skipped)
         for entry in self.entries:
             targets = self._targets(entry, results, counts)
             if targets is None:
@@ -179,6 +195,32 @@ def _as_utf8(path: Path, data: bytes) -> bytes:
             path, f"cannot decode as its declared charset {charset}: {err}"
         ) from None
     return text.replace(f"charset={charset}", "charset=UTF-8", 1).encode("utf-8")
+
+
+def _valid_utf8(path: Path, data: bytes, *, skip_bad: bool) -> tuple[bytes, int]:
+    """`data` (UTF-8 by now) when it decodes; else FileInputError naming the line of the first
+    bad byte, or (`skip_bad`) `data` without the entries (blank-line separated blocks) that hold
+    bad bytes, and how many were left out. translate-toolkit would decode them as Latin-1
+    without a word (`FF FE` became `ÿþ`)."""
+    skipped = 0
+    while True:
+        try:
+            data.decode("utf-8")
+            return data, skipped
+        except UnicodeDecodeError as err:
+            line = data.count(b"\n", 0, err.start) + 1
+            bad = data[err.start : err.end].hex(" ").upper()
+            if not skip_bad:
+                raise FileInputError(
+                    path, f"bytes {bad} are not valid UTF-8 (the catalog's charset)", line
+                ) from None
+            start = data.rfind(b"\n\n", 0, err.start)
+            start = 0 if start < 0 else start + 2
+            end = data.find(b"\n\n", err.end)
+            end = len(data) if end < 0 else end + 2
+            logger.warning("%s:%d: skipped an entry with bytes %s (not UTF-8)", path, line, bad)
+            data = data[:start] + data[end:]
+            skipped += 1
 
 
 def _has_target(unit: Any) -> bool:

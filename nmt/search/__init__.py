@@ -9,13 +9,23 @@ from nmt.search.dispatch import search
 from nmt.search.greedy import greedy_search
 from nmt.search.length_penalty import length_penalty, penalized_score
 from nmt.search.limits import max_output_lengths
-from nmt.search.protocol import SENTENCE_KEY, Hypothesis, State, StepModel, reorder_state
+from nmt.search.protocol import (
+    SENTENCE_KEY,
+    Hypothesis,
+    SearchCancelledError,
+    State,
+    StepModel,
+    StopCheck,
+    reorder_state,
+)
 
 __all__ = [
     "SENTENCE_KEY",
     "Hypothesis",
+    "SearchCancelledError",
     "State",
     "StepModel",
+    "StopCheck",
     "beam_search",
     "greedy_search",
     "length_penalty",

@@ -49,6 +49,8 @@ from nmt.search.protocol import (
     ScoreArray,
     State,
     StepModel,
+    StopCheck,
+    check_stop,
 )
 from nmt.search.topk import top_candidates
 
@@ -121,13 +123,15 @@ def beam_search(
     bos_id: int,
     eos_id: int,
     cfg: DecodingConfig,
+    should_stop: StopCheck | None = None,
 ) -> list[list[Hypothesis]]:
     """Beam search (`cfg.beam_size` beams) over a padded batch, all sentences advancing together.
 
     src_ids: int [B, S]; src_lengths: int [B]. Output caps come from `max_output_lengths`; EOS is
     impossible before `cfg.min_length` tokens; scores use `cfg.length_penalty`.
     Returns, for each sentence, its `cfg.n_best` best hypotheses, best first (fewer only if the
-    model gives -inf to every extension).
+    model gives -inf to every extension). `should_stop` is asked before every decoder step;
+    True makes the search raise `SearchCancelledError`.
     """
     ids, lengths = check_batch(src_ids, src_lengths)
     batch = ids.shape[0]
@@ -146,6 +150,7 @@ def beam_search(
     beams, state = _start(search, ids, bos_id)
     steps = 0
     while beams.sentences.size:
+        check_stop(should_stop)
         beams, state = _advance(search, beams, state, steps)
         steps += 1
     logger.debug("beam search: %d sentences, beam %d, %d steps", batch, cfg.beam_size, steps)

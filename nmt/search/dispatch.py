@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 from nmt.config import DecodingConfig
 from nmt.search.beam import beam_search
 from nmt.search.greedy import greedy_search
-from nmt.search.protocol import Hypothesis, StepModel
+from nmt.search.protocol import Hypothesis, StepModel, StopCheck
 
 
 def search(
@@ -18,10 +18,14 @@ def search(
     bos_id: int,
     eos_id: int,
     cfg: DecodingConfig,
+    should_stop: StopCheck | None = None,
 ) -> list[list[Hypothesis]]:
     """Decode a padded batch (src_ids int [B, S], src_lengths int [B]) with `cfg.mode`.
 
     Returns B lists of hypotheses, best first: one for greedy, `cfg.n_best` for beam.
+    Raises `SearchCancelledError` once `should_stop` (asked between decoder steps) says True.
     """
     decode = greedy_search if cfg.mode == "greedy" else beam_search
-    return decode(model, src_ids, src_lengths, bos_id=bos_id, eos_id=eos_id, cfg=cfg)
+    return decode(
+        model, src_ids, src_lengths, bos_id=bos_id, eos_id=eos_id, cfg=cfg, should_stop=should_stop
+    )

@@ -20,6 +20,8 @@ from nmt.search.protocol import (
     ScoreArray,
     State,
     StepModel,
+    StopCheck,
+    check_stop,
 )
 
 logger = logging.getLogger(__name__)
@@ -69,19 +71,23 @@ def greedy_search(
     bos_id: int,
     eos_id: int,
     cfg: DecodingConfig,
+    should_stop: StopCheck | None = None,
 ) -> list[list[Hypothesis]]:
     """Decode a padded batch greedily; one hypothesis per sentence.
 
     src_ids: int [B, S]; src_lengths: int [B]. All sentences advance together; a sentence stops
     at EOS (finished) or at its cap `max_output_lengths` (cut, finished=False); EOS is
     impossible before `cfg.min_length` tokens. Scores use `cfg.length_penalty`.
-    Returns B lists of exactly one `Hypothesis`.
+    Returns B lists of exactly one `Hypothesis`. `should_stop` is asked before every decoder
+    step; when it says True the search raises `SearchCancelledError` (so an abandoned request stops
+    costing the cores within one step).
     """
     ids, lengths = check_batch(src_ids, src_lengths)
     run = _Greedy.start(max_output_lengths(lengths, cfg), ids.shape[1], bos_id)
     if not run.done.all():
         state = model.encode(ids, lengths)
         for step in range(run.tokens.shape[1]):
+            check_stop(should_stop)
             state = _advance(model, state, run, step, eos_id, cfg)
             if not run.rows.size:
                 break

@@ -18,7 +18,7 @@ and dropping finished sentences are all one generic take along axis 0 (`reorder_
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, Protocol, TypeAlias
 
 import numpy as np
@@ -31,6 +31,21 @@ BoolArray: TypeAlias = NDArray[np.bool_]
 
 State: TypeAlias = dict[str, NDArray[Any]]
 """Decoder state: every array has the row axis (batch, or batch * beam) first."""
+
+
+StopCheck: TypeAlias = Callable[[], bool]
+"""Asked between decoder steps: True when the caller no longer wants the result (a deadline
+passed, the client left). The search then raises `SearchCancelledError`."""
+
+
+class SearchCancelledError(Exception):
+    """The search stopped before its end because its `should_stop` said so; no result."""
+
+
+def check_stop(should_stop: StopCheck | None) -> None:
+    """Raise SearchCancelledError if `should_stop` (None: never) says the caller gave up."""
+    if should_stop is not None and should_stop():
+        raise SearchCancelledError("search cancelled by its caller")
 
 
 SENTENCE_KEY = "sentence"

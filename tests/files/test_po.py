@@ -171,3 +171,31 @@ def test_a_translation_that_breaks_placeholders_stays_untranslated(
     assert found[("c", "%s has %d files")].target == "%2$d Dateien in %1$s"
     assert found[("py", "%s has %d files")].target == ""
     msgfmt_check(tmp_path / "out.po")
+
+
+BAD_UTF8 = (
+    b'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+    b'msgid "Open"\nmsgstr ""\n\nmsgid "Bad \xff\xfe here"\nmsgstr ""\n\nmsgid "Save"\nmsgstr ""\n'
+)
+
+
+def test_bytes_invalid_in_the_declared_utf8_are_refused_with_the_line(
+    tmp_path: Path, run: Run
+) -> None:
+    source = tmp_path / "bad.po"
+    source.write_bytes(BAD_UTF8)
+    status, out, err = run(source, tmp_path / "de.po")
+    assert status == 2 and out == ""
+    assert f"nmt: error: {source}:8: bytes FF are not valid UTF-8" in err
+    assert not (tmp_path / "de.po").exists()  # never silently rewritten (to 'ÿþ')
+
+
+def test_skip_bad_leaves_out_the_undecodable_entry_and_counts_it(tmp_path: Path, run: Run) -> None:
+    source = tmp_path / "bad.po"
+    source.write_bytes(BAD_UTF8)
+    status, out, err = run(source, tmp_path / "de.po", "--skip-bad")
+    assert status == 0, err
+    assert summary(out)["skipped"] == {"not valid in its charset": 1}
+    assert summary(out)["translated"] == 2
+    written = (tmp_path / "de.po").read_text(encoding="utf-8")
+    assert 'msgid "Open"' in written and 'msgid "Save"' in written and "here" not in written

@@ -129,3 +129,32 @@ def test_markup_round_trips_and_code_content_never_reaches_the_model() -> None:
     assert etree.tostring(target) == etree.tostring(source).replace(b"source", b"target")
     with pytest.raises(etree.XMLSyntaxError):
         from_markup('</g> x <g id="1">', markup.codes, target)
+
+
+ODD_NODES = f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE xliff [<!ENTITY product "Writer">]>
+<xliff version="1.2" xmlns="{NS1}">
+  <file original="app" source-language="en" datatype="plaintext">
+    <body>
+      <trans-unit id="ent"><source>Open &product; now.</source></trans-unit>
+      <trans-unit id="com"><source>Save the <!-- a note -->file.</source></trans-unit>
+      <trans-unit id="pi"><source>Close the <?app x?> window.</source></trans-unit>
+      <trans-unit id="cdata"><source>Print <![CDATA[<b>all</b>]]> pages.</source></trans-unit>
+    </body>
+  </file>
+</xliff>
+"""
+
+
+def test_entities_comments_pis_and_cdata_in_a_source_are_kept(tmp_path: Path, run: Run) -> None:
+    source = write(tmp_path / "odd.xlf", ODD_NODES)
+    status, out, err = run(source, tmp_path / "de.xlf")
+    assert status == 0, err
+    assert summary(out)["translated"] == 4
+    text = (tmp_path / "de.xlf").read_text()
+    found = targets(tmp_path / "de.xlf", NS1)
+    assert text.count("&product;") == 2  # the target's is still a reference, not resolved
+    assert "<!-- a note -->" in inner(found["com"])
+    assert "<?app x?>" in inner(found["pi"])
+    assert "&lt;b&gt;all&lt;/b&gt;" in inner(found["cdata"])  # CDATA's text, escaped
+    assert '<!ENTITY product "Writer">' in text
