@@ -215,3 +215,46 @@ def test_a_new_catalog_cannot_move_the_hashed_test_sample(
     ding_after = (tmp_path / "b" / "test.tsv").read_text(encoding="utf-8").splitlines()[2:]
     assert ding_after == ding_before
     assert plain["test_part_sha256"]["ding"]  # type: ignore[index]
+
+
+def test_test_part_hashes_are_the_sha256_of_the_part_lines() -> None:
+    import hashlib
+
+    from nmt.corpus.manifest import test_part_hashes
+
+    pairs = [RawPair("a", "b", "o", corpus="x"), RawPair("c", "d", "o", corpus="y")]
+    assert test_part_hashes(pairs) == {
+        "x": hashlib.sha256(b"a\tb\n").hexdigest(),
+        "y": hashlib.sha256(b"c\td\n").hexdigest(),
+    }
+
+
+def test_a_changed_frozen_part_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    from nmt.corpus.recipes import FROZEN_TEST_PARTS
+
+    frozen = FROZEN_TEST_PARTS["en-de"]
+    assert build.check_frozen_parts("en-de", dict(frozen)) == frozen
+    assert not caplog.records
+    build.check_frozen_parts("en-de", {**frozen, "ding": "0" * 64})
+    assert "test part ding changed" in caplog.text
+
+
+def test_the_built_corpus_keeps_the_frozen_test_parts() -> None:
+    """On a machine with the corpus built (`make data`): gnome-user-docs and ding are exactly the
+    lines every earlier model was scored on. Without a corpus there is nothing to check."""
+    import hashlib
+
+    from nmt.corpus.recipes import FROZEN_TEST_PARTS
+    from nmt.paths import data_dir
+
+    corpus = data_dir("en-de")
+    if not (corpus / "manifest.json").exists():
+        pytest.skip("no en-de corpus built under NMT_HOME")
+    manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
+    lines = (corpus / "test.tsv").read_text(encoding="utf-8").splitlines(keepends=True)
+    start, hashes = 0, {}
+    for part, count in manifest["test_parts"].items():
+        hashes[part] = hashlib.sha256("".join(lines[start : start + count]).encode()).hexdigest()
+        start += count
+    for part, want in FROZEN_TEST_PARTS["en-de"].items():
+        assert hashes[part] == want, part
