@@ -61,7 +61,7 @@ bench-train: setup
 RUN ?= $(NMT_HOME)/runs/en-de
 export: setup
 	@test -n "$(OUT)" || { echo "make export RUN=run-folder OUT=bundle-folder [ARGS=--fp32-bundle DIR]"; exit 2; }
-	$(BIN)/python -m nmt.export $(RUN) $(OUT) $(ARGS)
+	$(BIN)/nmt export $(RUN) $(OUT) $(ARGS)
 
 # Scores by decoding and test part, length buckets, plots: REPORT/report.md (+ json, PNGs).
 MODEL ?= models/en-de

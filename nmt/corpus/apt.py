@@ -8,7 +8,6 @@ A .deb already in the cache with the archive's sha256 is not downloaded again.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import subprocess
@@ -16,10 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from nmt.errors import NmtError
+from nmt.hashing import sha256_file
+
 logger = logging.getLogger(__name__)
 
 
-class AptError(RuntimeError):
+class AptError(NmtError, RuntimeError):
     """apt could not give us a package (missing, version gone, archive unreachable)."""
 
 
@@ -31,15 +33,6 @@ class DebInfo:
     version: str
     sha256: str
     path: Path
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class AptCache:

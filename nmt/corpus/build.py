@@ -15,12 +15,13 @@ from typing import Any
 
 from nmt import __version__
 from nmt.config import DataConfig, to_dict
-from nmt.corpus.apt import AptCache, DebInfo, extract_deb, sha256_file
-from nmt.corpus.clean import normalize
+from nmt.corpus.apt import AptCache, DebInfo, extract_deb
 from nmt.corpus.output import read_manifest, write_corpus
 from nmt.corpus.recipes import SUPPORTED_PAIRS, Source, parse_pair, recipe
 from nmt.corpus.split import Splits, dedupe_pairs, group_count, make_splits, part_runs
 from nmt.corpus.types import RawPair, SourceContext
+from nmt.hashing import sha256_file
+from nmt.normalize import normalize
 from nmt.progress import progress
 
 logger = logging.getLogger(__name__)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from nmt.corpus.apt import AptCache, AptError, DebInfo, _parse_stanza, extract_deb, sha256_file
+from nmt.corpus.apt import AptCache, AptError, DebInfo, _parse_stanza, extract_deb
+from nmt.hashing import sha256_file
 
 SHOW = """Package: demo
 Version: 1:1.2-1

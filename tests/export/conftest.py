@@ -9,8 +9,8 @@ import pytest
 
 from nmt.cli import main
 from nmt.export import ExportReport, export_run
-from nmt.export.cli import main as export_main
 from tests.synthetic import import_corpus
+from training.checkpoint import load_checkpoint
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
 PARITY_SENTENCES = 64
@@ -35,13 +35,19 @@ def exported(
     run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, ExportReport]:
     out = tmp_path_factory.mktemp("export-out")
-    report = export_run(run_dir, out, parity_sentences=PARITY_SENTENCES, corpus_dir=corpus)
+    report = export_run(
+        run_dir,
+        out,
+        load_checkpoint=load_checkpoint,
+        parity_sentences=PARITY_SENTENCES,
+        corpus_dir=corpus,
+    )
     return out, report
 
 
 @pytest.fixture(scope="session")
 def bundles(run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`python -m nmt.export` of the tiny run: ROOT/int8 (the bundle), ROOT/fp32, ROOT/static,
+    """`nmt export` of the tiny run: ROOT/int8 (the bundle), ROOT/fp32, ROOT/static,
     ROOT/work."""
     root = tmp_path_factory.mktemp("bundles")
     args = [
@@ -60,5 +66,5 @@ def bundles(run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactor
         "--tune-sentences",
         "24",
     ]
-    assert export_main(args) == 0
+    assert main(["export", *args]) == 0
     return root
