@@ -1,6 +1,6 @@
 """Which Debian packages make the corpus of a language pair, and which extractor reads each.
 
-The lean recipe of ../shared/corpus.md: LibreOffice help and UI, gettext catalogs of 21 packages,
+The lean recipe of docs/corpus.md: LibreOffice help and UI, gettext catalogs of 21 packages,
 Debian package descriptions, man pages, Ding's example sentences, the Debian reference, and
 GNOME's user help as the document-disjoint test part.
 """

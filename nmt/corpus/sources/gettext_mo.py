@@ -1,7 +1,7 @@
 """Gettext `.mo` catalogs: LibreOffice's UI strings and the catalogs of the recipe's packages.
 
 Catalogs are read by `mo_file` and their text cleaned by `accelerators` (pseudo-contexts, gcc
-quotes, accelerator markers). Cleaning done here (see ../shared/corpus.md, "Cleaning"):
+quotes, accelerator markers). Cleaning done here (see docs/corpus.md, "Cleaning"):
 
 - Entries: msgid (English) -> msgstr[0]; plurals use the singular msgid with msgstr[0];
   the header, untranslated entries and translator credits are skipped; msgctxt is read but not
