@@ -21,7 +21,7 @@ from nmt.search.onnx_backend import OnnxStepModel
 from nmt.search.torch_backend import TorchStepModel
 from nmt.tokenizer import BOS_ID, EOS_ID, Tokenizer
 from nmt.translator import pad_batch
-from tests.export.conftest import PARITY_SENTENCES
+from tests.trained import PARITY_SENTENCES
 from training.checkpoint import load_checkpoint
 
 GREEDY = DecodingConfig(mode="greedy")

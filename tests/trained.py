@@ -1,5 +1,10 @@
-"""A tiny trained run (generated corpus, the tiny config, 60 steps) and its export, shared by the
-export tests: trained so that logits are not flat and near-ties are rare, as in a real model."""
+"""Fixtures of a tiny trained run (generated corpus, the tiny config, 60 steps) and its export,
+shared by the export and evaluation tests (a pytest plugin, see tests/conftest.py): trained so
+that logits are not flat and near-ties are rare, as in a real model.
+
+Training and exporting take most of a minute once per session, so every test that asks for
+`run_dir`, `exported` or `bundles` is marked `export` here, and `make test-fast` leaves it out.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,16 @@ from nmt.export import ExportReport, export_run
 from tests.synthetic import import_corpus
 from training.checkpoint import load_checkpoint
 
-TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
+TINY = Path(__file__).resolve().parents[1] / "configs" / "tiny.yaml"
 PARITY_SENTENCES = 64
+TRAINED_FIXTURES = frozenset({"run_dir", "exported", "bundles"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `export` every test that needs the trained run (directly or through a fixture)."""
+    for item in items:
+        if TRAINED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.export)
 
 
 @pytest.fixture(scope="session")
