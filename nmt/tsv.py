@@ -7,6 +7,8 @@ column choice and its skip-bad policy, is read by `nmt.corpus.readers` instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from nmt.errors import NmtError
@@ -16,6 +18,17 @@ class TsvError(NmtError, ValueError):
     """A corpus TSV file that cannot be read; the message names the file (and line)."""
 
 
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """An undecodable or unreadable file as a TsvError that names it."""
+    try:
+        yield
+    except UnicodeDecodeError as err:
+        raise TsvError(f"{path}: not UTF-8: {err}") from err
+    except OSError as err:
+        raise TsvError(f"cannot read {path}: {err}") from err
+
+
 def read_pairs(path: Path) -> tuple[list[str], list[str]]:
     """(sources, targets) of a two-column TSV, in file order.
 
@@ -23,21 +36,15 @@ def read_pairs(path: Path) -> tuple[list[str], list[str]]:
     Raises TsvError naming the first bad line, an undecodable file or an unreadable one.
     """
     sources, targets = [], []
-    try:
-        with Path(path).open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                fields = line.rstrip("\n").split("\t")
-                if len(fields) != 2:
-                    raise TsvError(
-                        f"{path}:{number}: expected source TAB reference, got {len(fields)} "
-                        "field(s)"
-                    )
-                sources.append(fields[0])
-                targets.append(fields[1])
-    except UnicodeDecodeError as err:
-        raise TsvError(f"{path}: not UTF-8: {err}") from err
-    except OSError as err:
-        raise TsvError(f"cannot read {path}: {err}") from err
+    with _reading(path), Path(path).open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            fields = line.rstrip("\n").split("\t")
+            if len(fields) != 2:
+                raise TsvError(
+                    f"{path}:{number}: expected source TAB reference, got {len(fields)} field(s)"
+                )
+            sources.append(fields[0])
+            targets.append(fields[1])
     return sources, targets
 
 
@@ -46,10 +53,6 @@ def read_sources(path: Path) -> list[str]:
 
     Raises TsvError when the file cannot be read or is not UTF-8.
     """
-    try:
+    with _reading(path):
         lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as err:
-        raise TsvError(f"{path}: not UTF-8: {err}") from err
-    except OSError as err:
-        raise TsvError(f"cannot read {path}: {err}") from err
     return [line.split("\t", 1)[0] for line in lines if line.strip()]

@@ -10,19 +10,24 @@ from collections.abc import Callable
 DEADLINE_S = 10.0
 
 
+def _check(condition: Callable[[], bool], what: str, deadline: float) -> bool:
+    """True once `condition()` holds; AssertionError naming `what` once `deadline` has passed."""
+    if condition():
+        return True
+    if time.monotonic() > deadline:
+        raise AssertionError(f"timed out waiting for {what}")
+    return False
+
+
 def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = DEADLINE_S) -> None:
     """Return as soon as `condition()` is true; AssertionError naming `what` after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+    while not _check(condition, what, deadline):
         time.sleep(0.005)
 
 
 async def until(condition: Callable[[], bool], what: str, timeout_s: float = DEADLINE_S) -> None:
     """`wait_for` inside an event loop: yields to the other tasks between checks."""
     deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+    while not _check(condition, what, deadline):
         await asyncio.sleep(0)
