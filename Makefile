@@ -11,7 +11,7 @@ CONFIG ?= configs/en-de.yaml
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-serve data train bench-train export evaluate bench translate serve loadtest fuzz lint format test clean-venv
+.PHONY: help setup setup-serve data train bench-train export evaluate bench translate serve loadtest fuzz lint format test test-fast clean-venv
 
 help:
 	@echo "make setup        full environment (.venv, torch==2.13.0 CPU first, then all extras)"
@@ -27,7 +27,8 @@ help:
 	@echo "make loadtest     CLIENTS concurrent clients for DURATION s against a fresh server (URL= for a running one)"
 	@echo "make fuzz         schemathesis against the service's /openapi.json (FUZZ_TIME=120 s)"
 	@echo "make lint         ruff check + ruff format --check + mypy on nmt/"
-	@echo "make test         lint, then the test suite"
+	@echo "make test         lint, then every test (CI)"
+	@echo "make test-fast    the unit tests only (no training, export, live server, browser, Ray, database)"
 
 # Full setup: torch first, pinned, so nothing later can pull a CUDA build.
 $(VENV)/.setup-full: pyproject.toml
@@ -61,7 +62,7 @@ bench-train: setup
 RUN ?= $(NMT_HOME)/runs/en-de
 export: setup
 	@test -n "$(OUT)" || { echo "make export RUN=run-folder OUT=bundle-folder [ARGS=--fp32-bundle DIR]"; exit 2; }
-	$(BIN)/python -m nmt.export $(RUN) $(OUT) $(ARGS)
+	$(BIN)/nmt export $(RUN) $(OUT) $(ARGS)
 
 # Scores by decoding and test part, length buckets, plots: REPORT/report.md (+ json, PNGs).
 MODEL ?= models/en-de
@@ -111,8 +112,14 @@ format: setup
 	$(BIN)/ruff check --fix nmt training serving tests bench scripts
 	$(BIN)/ruff format nmt training serving tests bench scripts
 
+# Two lanes. test: lint, then every test (what CI runs; under 10 minutes on 2 cores).
+# test-fast: the unit tests only (under 30 s), without the markers of pyproject.toml's heavy lanes.
+HEAVY_MARKERS ?= slow or training or export or live or browser or ray or database
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/pytest -q -m "not ($(HEAVY_MARKERS))" $(PYTEST_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

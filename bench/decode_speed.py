@@ -4,7 +4,7 @@ Backends: PyTorch fp32 (the run's checkpoint), ONNX Runtime fp32 and int8 (an ex
 plus any extra ONNX folder given with --variant NAME=DIR. Each backend runs in its OWN process
 (two thread pools in one process starve each other), with the same threads.
 
-Protocol (shared/performance.md): sources of 30 random token ids (the vocabulary without the
+Protocol (docs/performance.md): sources of 30 random token ids (the vocabulary without the
 special ids), EOS suppressed so every row decodes exactly 30 steps (min_length = max_length =
 30), tokens = rows x 30 counting the best hypothesis only; the median time of >= 10 runs per
 case (batch 1: 3x as many runs, as they are short), after warm-up runs. Writes
@@ -37,7 +37,8 @@ STEPS = 30
 # Batch 32 is the server's comparison point (`make loadtest` against batch-32 segments/s).
 CASES = (("greedy", 1), ("beam", 1), ("greedy", 32), ("beam", 32), ("greedy", 64), ("beam", 64))
 FIRST_WORD = 4  # ids below are PAD, UNK, BOS, EOS
-# shared/performance.md targets (tokens/s) in CASES order; None = no target.
+# Decoding targets (tokens/s, set on a CPU with AMX; docs/performance.md) in CASES order;
+# None = no target.
 TARGETS: dict[str, tuple[int | None, ...]] = {
     "onnx-fp32": (1200, 900, None, None, 12000, 2500),
     "onnx-int8": (3000, None, None, None, 35000, 7000),

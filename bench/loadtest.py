@@ -36,6 +36,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.results_io import write_results  # noqa: E402
+from nmt.tsv import read_sources  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -81,8 +82,7 @@ def load_sentences(path: Path | None) -> list[str]:
     home = Path(os.environ.get("NMT_HOME", Path.home() / ".cache" / "nmt"))
     for candidate in (path, home / "data" / "en-de" / "test.tsv"):
         if candidate is not None and candidate.is_file():
-            lines = candidate.read_text(encoding="utf-8").splitlines()
-            found = [ln.split("\t")[0].strip() for ln in lines if ln.strip()]
+            found = [s.strip() for s in read_sources(candidate)]
             found = [s for s in found if 3 <= len(s.split()) <= 40]
             if found:
                 return found

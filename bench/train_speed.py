@@ -1,5 +1,8 @@
 """Training speed: target tokens/s of the config's model on batch 64 x 30 tokens, fp32 and bf16.
 
+It times the real `TranslationSystem.training_step` (not a copy of it), then backward, clipping
+and the optimizer step, as one training step of `nmt train` does.
+
 Each precision runs in its own process (fresh thread pools, no cross-talk). Writes
 bench/results/train_speed.{json,md} and prints the Markdown table.
 
@@ -26,44 +29,52 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def worker(
     config: Path, precision: str, steps: int, warmup: int, threads: int
 ) -> dict[str, object]:
+    """Median time of one training step: `TranslationSystem.training_step` (the forward and
+    loss that training runs), backward, gradient clipping and training's own optimizer."""
+    import warnings
+
     import torch
 
     from nmt.config import TrainConfig, load_yaml
-    from nmt.model.seq2seq import Seq2Seq
-    from training.loss import smoothed_ce
     from training.memory import keep_freed_memory
-    from training.system import make_optimizer
+    from training.system import TranslationSystem, make_optimizer
 
     keep_freed_memory()  # as training does
     torch.set_num_threads(threads)
     torch.manual_seed(0)
+    # training_step logs through self.log, which only warns without a Trainer attached.
+    warnings.filterwarnings("ignore", message=".*self.log.*")
     cfg = load_yaml(TrainConfig, config)
-    model = Seq2Seq(cfg.model).train()
-    opt = make_optimizer(model.parameters(), cfg.optim)  # training's own optimizer
-    batch, length, vocab = 64, 30, cfg.model.vocab_size
-    src = torch.randint(4, vocab, (batch, length))
-    tgt = torch.randint(4, vocab, (batch, length))
-    lengths = torch.full((batch,), length)
+    system = TranslationSystem.from_config(cfg).train()
+    opt = make_optimizer(system.parameters(), cfg.optim)
+    batch_size, length, vocab = 64, 30, cfg.model.vocab_size
+    tgt = torch.randint(4, vocab, (batch_size, length + 1))
+    batch = {
+        "src": torch.randint(4, vocab, (batch_size, length)),
+        "src_lengths": torch.full((batch_size,), length),
+        "tgt_in": tgt[:, :-1],
+        "tgt_out": tgt[:, 1:],
+    }
     times = []
     for i in range(warmup + steps):
         start = time.perf_counter()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits, _ = model.teacher_forced_logits(src, lengths, tgt)
-            loss, _, ntok = smoothed_ce(logits, tgt, 0.1)
+            loss = system.training_step(batch, i)
         opt.zero_grad(set_to_none=True)
-        (loss / ntok).backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        loss.backward()
+        if cfg.optim.grad_clip:  # as TranslationSystem.configure_gradient_clipping
+            torch.nn.utils.clip_grad_norm_(system.parameters(), cfg.optim.grad_clip)
         opt.step()
         if i >= warmup:
             times.append(time.perf_counter() - start)
     median = statistics.median(times)
     return {
         "precision": precision,
-        "parameters": model.num_parameters(),
-        "batch": batch,
-        "tokens_per_batch": batch * length,
+        "parameters": system.model.num_parameters(),
+        "batch": batch_size,
+        "tokens_per_batch": batch_size * length,
         "median_step_s": round(median, 4),
-        "target_tokens_per_s": round(batch * length / median),
+        "target_tokens_per_s": round(batch_size * length / median),
         "steps": steps,
         "threads": threads,
         "torch": torch.__version__,

@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from nmt.corpus.clean import normalize
+from nmt.normalize import normalize
 from nmt.protect import CLOSE, FAMILIES, OPEN, Protected
 
 Span = tuple[int, int]
@@ -52,7 +52,7 @@ _WORD = re.compile(f"{SYMBOL_RE.pattern}|\\w+(?:[-'’.]\\w+)*|(?:(?!{SYMBOL_RE.
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 _META_SPACE = "\u2581"  # SentencePiece's `▁`
 _UNK_SURFACE = "\u2047"  # what SentencePiece decodes <unk> to
-# Mirrors of `nmt.corpus.clean.normalize`; `normalize_map` checks its result against it.
+# Mirrors of `nmt.normalize.normalize`; `normalize_map` checks its result against it.
 _INVISIBLE = frozenset("\ufeff\u200b\u200c\u200d\u2060\u00ad")
 _BREAKING_SPACE = frozenset("\t\n\r\v\f\u2028\u2029\x85 ")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
@@ -242,7 +242,7 @@ def diff_map(a: str, b: str) -> CharMap:
 
 
 def normalize_map(text: str) -> tuple[str, CharMap]:
-    """`nmt.corpus.clean.normalize(text)` and the map from it back onto `text`.
+    """`nmt.normalize.normalize(text)` and the map from it back onto `text`.
 
     A whitespace run (invisible characters in it included) becomes one space that maps to the
     whole run; a character and its combining marks are NFC-composed together and map to their

@@ -45,8 +45,10 @@ from pathlib import Path
 from typing import Any
 
 from nmt import __version__
+from nmt.atomic import swap_folder
 from nmt.config import ConfigError, DecodingConfig, ModelConfig, from_dict, to_dict
-from nmt.corpus.apt import sha256_file
+from nmt.errors import NmtError
+from nmt.hashing import sha256_file
 from nmt.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Tokenizer, TokenizerError
 
 logger = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 
 
-class BundleError(ValueError):
+class BundleError(NmtError, ValueError):
     """A bundle that cannot be used or written; the message names the bundle and the problem."""
 
 
@@ -259,18 +261,9 @@ def _file_entry(path: Path) -> dict[str, Any]:
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Rename `tmp` to `out_dir`. An old `out_dir` is first renamed aside and deleted after, so
-    `out_dir` is either the old or the new bundle, never a mix (it is absent for the instant
-    between the two renames: POSIX cannot rename onto a non-empty folder)."""
+    """Make `tmp` the bundle `out_dir` at once (`nmt.atomic.swap_folder`)."""
     tmp.chmod(0o755)  # mkdtemp makes it 0700; a bundle is shared read-only data
-    if not out_dir.exists():
-        tmp.rename(out_dir)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-    old.rmdir()
-    out_dir.rename(old)
-    tmp.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_folder(tmp, out_dir)
 
 
 # --- reading and verifying -----------------------------------------------------------------------

@@ -1,8 +1,11 @@
 """The `nmt` command.
 
-Subcommands import what they need inside their handlers: `import nmt.cli` stays free of torch,
-Lightning and FastAPI, and `nmt data` does not pay for them. A refusal (bad input, bad option,
-missing package) is one line on stderr and a non-zero exit, never a traceback.
+The core's own subcommands are `data` and `translate`; `train`, `export`, `evaluate` (training/)
+and `serve` (serving/) are registered by those packages as `nmt.commands` entry points, so the
+core never imports them. Subcommands import what they need inside their handlers: `import nmt.cli`
+stays free of torch, Lightning and FastAPI, and `nmt data` does not pay for them. A refusal (any
+`nmt.errors.NmtError`, or a missing or unreadable file) is one line on stderr and the error's exit
+status, never a traceback.
 """
 
 from __future__ import annotations
@@ -16,16 +19,18 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from nmt import __version__
+from nmt.errors import EXIT_REFUSED, NmtError
 from nmt.paths import apt_dir, data_dir
 
 logger = logging.getLogger("nmt")
 
-# Exit status of a refusal (usage errors from argparse also exit 2).
-EXIT_REFUSED = 2
+# Entry-point group of the subcommands that live outside the core (training/, serving/).
+COMMANDS_GROUP = "nmt.commands"
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -64,59 +69,26 @@ def _data_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train(args: argparse.Namespace) -> int:
-    from nmt.config import TrainConfig, load_yaml
-
-    overrides = list(args.overrides)
-    if args.name:
-        overrides.append(f"name={args.name}")
-    cfg = load_yaml(TrainConfig, args.config, overrides)
-    from training.train import train  # Lightning and torch only for this subcommand
-
-    run_dir = train(cfg, run_dir=args.run_dir, corpus=args.data)
-    sys.stdout.write(f"{run_dir}\n")
-    return 0
-
-
-def _add_train(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    train = sub.add_parser(
-        "train",
-        help="train (or resume) a model with PyTorch Lightning",
-        description="Train a run in $NMT_HOME/runs/<name>/; re-running resumes from last.ckpt.",
-    )
-    train.add_argument("--config", type=Path, default=Path("configs/en-de.yaml"))
-    train.add_argument("--name", help="run name (default: the config's name)")
-    train.add_argument("--data", type=Path, help="corpus folder (default $NMT_HOME/data/PAIR)")
-    train.add_argument("--run-dir", type=Path, help="run folder (default $NMT_HOME/runs/NAME)")
-    train.add_argument(
-        "overrides",
-        nargs="*",
-        metavar="KEY=VALUE",
-        help="config overrides, e.g. trainer.max_time=00:00:30:00 optim.lr=0.001",
-    )
-    train.set_defaults(handler=_train)
-
-
 CHUNK_LINES = 256  # stdin lines translated together (one line at a time from a terminal)
 
 
 def _translate(args: argparse.Namespace) -> int:
     """stdin -> stdout, one translation per line, in chunks: a long input is never held whole
     and each chunk is flushed as soon as it is translated."""
-    from nmt.config import ConfigError
+    from nmt.errors import UsageError
     from nmt.translator import Translator
 
     for option, value in (("--beam", args.beam), ("--batch-size", args.batch_size)):
         if value < 1:
-            raise ConfigError(f"{option} must be >= 1, got {value}")
+            raise UsageError(f"{option} must be >= 1, got {value}")
     if args.threads is not None and args.threads < 1:
-        raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+        raise UsageError(f"--threads must be >= 1, got {args.threads}")
     from nmt.files.command import file_options_given, translate_file
 
     if args.input is not None or args.output is not None:
         return translate_file(args)
     if given := file_options_given(args):
-        raise ConfigError(f"{', '.join(given)} need INPUT and OUTPUT files")
+        raise UsageError(f"{', '.join(given)} need INPUT and OUTPUT files")
     translator = Translator.load(args.bundle, threads=args.threads, batch_size=args.batch_size)
     decoding = translator.decoding_config(beam_size=args.beam)
     stdin, stdout = _utf8_stdin(), _utf8(sys.stdout)
@@ -249,85 +221,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_data(sub)
-    _add_train(sub)
     _add_translate(sub)
-    _add_export(sub)
-    _add_evaluate(sub)
-    _add_serve(sub)
+    _add_registered(sub)
     return parser
 
 
-def _serve(args: argparse.Namespace) -> int:
-    # The options become the NMT_* settings: uvicorn's workers read them from the environment.
-    given = {"HOST": args.host, "PORT": args.port, "MODELS_DIR": args.models_dir}
-    given["BUNDLES"] = ",".join(args.bundle) if args.bundle else None
-    given["WORKERS"] = args.workers
-    os.environ.update({f"NMT_{k}": str(v) for k, v in given.items() if v is not None})
-    from serving.__main__ import main as serve_main  # FastAPI and uvicorn only for this command
-
-    serve_main()
-    return 0
-
-
-def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = sub.add_parser(
-        "serve",
-        help="run the translation service (make serve); other settings: NMT_* variables",
-    )
-    serve.add_argument("--host", help="default 127.0.0.1")
-    serve.add_argument("--port", type=int, help="default 8000")
-    serve.add_argument("--models-dir", help="the models folder (default models)")
-    serve.add_argument(
-        "--bundle", action="append", help="a bundle folder or name under the models folder, or *"
-    )
-    serve.add_argument("--workers", type=int, help="uvicorn worker processes (default 1)")
-    serve.set_defaults(handler=_serve)
-
-
-def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from nmt.export import cli as export_cli
-
-    export = sub.add_parser(
-        "export",
-        help="export a run to ONNX (parity-checked, int8) and write a model bundle",
-        description="Export RUN_DIR's best checkpoint to ONNX, check parity with PyTorch, "
-        "quantize to int8 and write the bundle OUT_DIR.",
-    )
-    export_cli.add_arguments(export)
-    export.set_defaults(handler=export_cli.run)
-
-
-def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from nmt.evaluate import cli as evaluate_cli
-
-    evaluate = sub.add_parser(
-        "evaluate",
-        help="score a bundle or run: BLEU, chrF, TER by part and decoding, report + plots",
-        description="Evaluate a model on the corpus test split or your own test set.",
-    )
-    evaluate_cli.add_arguments(evaluate)
-    evaluate.set_defaults(handler=evaluate_cli.run)
-
-
-def _refusals() -> tuple[type[Exception], ...]:
-    """Errors that mean 'your input or setup is wrong', reported in one line."""
-    from nmt.bundle import BundleError
-    from nmt.config import ConfigError
-    from nmt.corpus.apt import AptError
-    from nmt.corpus.readers import CorpusInputError
-    from nmt.evaluate.testsets import TestSetError
-    from nmt.files.errors import FileInputError
-
-    return (
-        ConfigError,
-        AptError,
-        CorpusInputError,
-        FileInputError,
-        TestSetError,
-        BundleError,
-        FileNotFoundError,
-        PermissionError,
-    )
+def _add_registered(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The subcommands that other packages register as `nmt.commands` entry points (training:
+    train, export, evaluate; serving: serve), in name order. A package whose module cannot be
+    imported (a slim install without it) contributes no command."""
+    for entry in sorted(entry_points(group=COMMANDS_GROUP), key=lambda e: e.name):
+        try:
+            register: Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None] = (
+                entry.load()
+            )
+        except ImportError as err:
+            logger.debug("command %s is not available: %s", entry.name, err)
+            continue
+        register(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -340,7 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
-    except _refusals() as err:
+    except NmtError as err:
+        sys.stderr.write(f"nmt: error: {err}\n")
+        return err.exit_code
+    except (FileNotFoundError, PermissionError) as err:
         sys.stderr.write(f"nmt: error: {err}\n")
         return EXIT_REFUSED
     except KeyboardInterrupt:

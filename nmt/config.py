@@ -16,10 +16,12 @@ from typing import Any, TypeVar
 
 import yaml
 
+from nmt.errors import NmtError
+
 T = TypeVar("T")
 
 
-class ConfigError(ValueError):
+class ConfigError(NmtError, ValueError):
     """A configuration that cannot be used; the message names the offending key."""
 
 
@@ -208,7 +210,7 @@ class DecodingConfig:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ModelConfig:
-    """The seq2seq shape. Defaults are the reference model of shared/performance.md:
+    """The seq2seq shape. Defaults are the reference model of docs/training.md:
     embeddings 256, a one-layer Bi-LSTM encoder (2 directions x 256), one LSTM decoder layer of
     512 with Luong (general) attention and input feeding, joint vocabulary 8,000 with one shared
     embedding: 11,142,464 parameters (13,190,464 with separate embeddings)."""

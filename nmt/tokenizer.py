@@ -8,7 +8,7 @@ masked text needs no padding.
 Choices, with reasons:
 - `normalization_rule_name="identity"`: NFKC would turn `…` into `...` and NBSP into a space, so a
   translation could never reproduce what translators write. The corpus is NFC-normalised by
-  `nmt.corpus.clean.normalize`; inference input must be normalised the same way by the caller.
+  `nmt.normalize.normalize`; inference input must be normalised the same way by the caller.
   Runs of spaces still collapse and leading/trailing spaces are dropped (SentencePiece default).
 - `byte_fallback=True`: a character outside the vocabulary becomes its UTF-8 bytes, never `<unk>`,
   so an emoji or a CJK name survives encode -> decode exactly.
@@ -27,6 +27,7 @@ from typing import Any
 
 import sentencepiece as spm
 
+from nmt.errors import NmtError
 from nmt.protect import RESERVED_SYMBOLS
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 PAD_PIECE, UNK_PIECE, BOS_PIECE, EOS_PIECE = "<pad>", "<unk>", "<s>", "</s>"
 
 
-class TokenizerError(ValueError):
+class TokenizerError(NmtError, ValueError):
     """A SentencePiece model that this project cannot use; the message says why."""
 
 

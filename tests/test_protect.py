@@ -7,6 +7,8 @@ import re
 from collections import Counter
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from nmt.protect import (
     FAMILIES,
@@ -340,14 +342,15 @@ DE_WORDS = ["Datei", "Öffnen", "Menü", "Nicht", "Gefunden", "Hier", "Klicken",
 SEPARATORS = [" ", " ", " ", "", ", ", "  ", ": "]
 
 
-def _generate(rng: random.Random) -> str:
-    tokens = [
-        rng.choice(POOL if rng.random() < 0.4 else EN_WORDS) for _ in range(rng.randint(1, 14))
-    ]
+@st.composite
+def _texts(draw: st.DrawFn) -> str:
+    """English UI text with placeholders, markup, URLs, paths and terms mixed in."""
+    word = st.one_of(st.sampled_from(POOL), st.sampled_from(EN_WORDS))
+    tokens = draw(st.lists(word, min_size=1, max_size=14))
     text = tokens[0]
     for token in tokens[1:]:
-        text += rng.choice(SEPARATORS) + token
-    return text + rng.choice(["", ".", "?", " ..."])
+        text += draw(st.sampled_from(SEPARATORS)) + token
+    return text + draw(st.sampled_from(["", ".", "?", " ..."]))
 
 
 def _model_output(rng: random.Random, symbols: list[str]) -> tuple[str, set[str]]:
@@ -375,28 +378,27 @@ def _assert_same_spans(restored: str, originals: list[str]) -> None:
     assert not re.search(r"[%{}<>&$⦅⦆]|://|@|/etc|~/", remaining), (restored, remaining)
 
 
-def test_property_protect_then_restore_is_the_identity() -> None:
-    rng = random.Random(1234)
-    for _ in range(2000):
-        text = _generate(rng)
-        protected = protect(text, TERMS)
-        restored = restore(protected.text, protected)
-        assert restored.text == text
-        assert restored.inserted == () and restored.dropped_extra == ()
+@given(_texts())
+def test_property_protect_then_restore_is_the_identity(text: str) -> None:
+    protected = protect(text, TERMS)
+    restored = restore(protected.text, protected)
+    assert restored.text == text
+    assert restored.inserted == () and restored.dropped_extra == ()
 
 
-def test_property_restore_keeps_the_multiset_of_spans_whatever_the_model_emits() -> None:
-    rng = random.Random(5678)
-    for _ in range(2000):
-        protected = protect(_generate(rng), TERMS)
-        symbols = [s.symbol for s in protected.spans]
-        output, extras = _model_output(rng, symbols)
-        restored = restore(output, protected, positional=False)
-        assert sorted(restored.placed + restored.inserted) == sorted(symbols), output
-        assert set(restored.dropped_extra) <= extras
-        _assert_same_spans(restored.text, [s.original for s in protected.spans])
-        numbered = restore(output, protected).text  # may only turn `%s` into `%2$s`
-        assert numbered == restored.text or re.sub(r"%\d+\$", "%", numbered) == restored.text
+@given(_texts(), st.randoms(use_true_random=False))
+def test_property_restore_keeps_the_multiset_of_spans_whatever_the_model_emits(
+    text: str, rng: random.Random
+) -> None:
+    protected = protect(text, TERMS)
+    symbols = [s.symbol for s in protected.spans]
+    output, extras = _model_output(rng, symbols)
+    restored = restore(output, protected, positional=False)
+    assert sorted(restored.placed + restored.inserted) == sorted(symbols), output
+    assert set(restored.dropped_extra) <= extras
+    _assert_same_spans(restored.text, [s.original for s in protected.spans])
+    numbered = restore(output, protected).text  # may only turn `%s` into `%2$s`
+    assert numbered == restored.text or re.sub(r"%\d+\$", "%", numbered) == restored.text
 
 
 def test_dropping_a_symbol_never_joins_stray_pieces_into_a_new_one() -> None:
@@ -407,13 +409,14 @@ def test_dropping_a_symbol_never_joins_stray_pieces_into_a_new_one() -> None:
     assert restored.text == "<b>⦅TC1⦆</b> fett"
 
 
-def test_property_restore_never_fails_on_garbage() -> None:
-    rng = random.Random(42)
-    alphabet = ["⦅", "⦆", "PH", "TC", "1", " ", "a", "⦅PH1⦆", "⦅TO1⦆", "⦅TC1⦆", ".", "%s", "<b>"]
-    for _ in range(3000):
-        source = "".join(rng.choices(alphabet, k=rng.randint(0, 10)))
-        protected = protect(source)
-        assert restore(protected.text, protected).text == source
-        restored = restore("".join(rng.choices(alphabet, k=rng.randint(0, 10))), protected)
-        symbols = sorted(s.symbol for s in protected.spans)
-        assert sorted(restored.placed + restored.inserted) == symbols
+GARBAGE = ["⦅", "⦆", "PH", "TC", "1", " ", "a", "⦅PH1⦆", "⦅TO1⦆", "⦅TC1⦆", ".", "%s", "<b>"]
+_garbage = st.lists(st.sampled_from(GARBAGE), max_size=10).map("".join)
+
+
+@given(_garbage, _garbage)
+def test_property_restore_never_fails_on_garbage(source: str, output: str) -> None:
+    protected = protect(source)
+    assert restore(protected.text, protected).text == source
+    restored = restore(output, protected)
+    symbols = sorted(s.symbol for s in protected.spans)
+    assert sorted(restored.placed + restored.inserted) == symbols

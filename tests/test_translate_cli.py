@@ -63,8 +63,26 @@ def assert_refused(proc: subprocess.CompletedProcess[str], message: str) -> None
         (["a.txt", "b.txt", "c.txt"], "unrecognized arguments: c.txt"),
     ],
 )
-def test_bad_options_are_refused_in_one_line(tmp_path: Path, args: list[str], message: str) -> None:
-    assert_refused(run_cli(args, tmp_path, stdin="Open the file.\n"), message)
+def test_bad_options_are_refused_in_one_line(
+    tmp_path: Path,
+    args: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In this process (a fresh one costs half a second a case): `main`'s own exit path."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Open the file.\n"))
+    try:
+        code = cli.main(["translate", *args])
+    except SystemExit as exit_:  # argparse's usage errors
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    assert_refused(subprocess.CompletedProcess(args, code, out, err), message)
+
+
+def test_a_refusal_in_a_real_process_is_one_line_without_traceback(tmp_path: Path) -> None:
+    assert_refused(run_cli([], tmp_path, stdin="Open the file.\n"), "models/en-de: no such folder")
 
 
 def test_a_corrupted_bundle_is_refused_naming_the_file(tmp_path: Path, spm_model: Path) -> None:

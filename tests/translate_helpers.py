@@ -133,21 +133,28 @@ _ONNX_BUNDLES: dict[str, tuple[Path, object]] = {}
 def onnx_bundle(factory: pytest.TempPathFactory) -> tuple[Path, object]:
     """A real fp32 bundle: a random tiny Seq2Seq over the tiny tokenizer, exported to ONNX.
 
-    Built once per test session (each export runs in fresh processes: seconds); returns the
-    bundle folder and the PyTorch model it came from. Skips without torch and onnx.
+    Built once per test session and returns the bundle folder and the PyTorch model it came
+    from. Skips without torch and onnx. The two graphs are traced in this process and checked
+    against the contract (`export_graphs` would start a fresh process per graph, seconds each:
+    its isolation guards against a failed export spoiling a later one, which the export tests
+    cover).
     """
     key = str(factory.getbasetemp())
     if key not in _ONNX_BUNDLES:
         pytest.importorskip("torch")
         pytest.importorskip("onnx")
-        from nmt.export.graphs import export_graphs
+        from nmt.export.graphs import FILES, GRAPHS, check_graph, export_graph
         from tests.model.helpers import tiny_model
 
         root = factory.mktemp("onnx-bundle")
         spm = root / "sentencepiece.model"
         train_tiny_tokenizer(spm)
         model = tiny_model(seed=0, vocab_size=VOCAB)
-        graphs = export_graphs(model, root / "graphs")
+        graphs = {graph: root / "graphs" / FILES[graph] for graph in GRAPHS}
+        for graph, path in graphs.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            export_graph(model, graph, path)
+            check_graph(path, model.cfg, graph)
         bundle = write_bundle(
             root / "bundle",
             encoder=graphs["encoder"],

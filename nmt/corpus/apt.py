@@ -8,7 +8,6 @@ A .deb already in the cache with the archive's sha256 is not downloaded again.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import shutil
 import subprocess
@@ -18,10 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from nmt.errors import NmtError
+from nmt.hashing import sha256_file
+
 logger = logging.getLogger(__name__)
 
 
-class AptError(RuntimeError):
+class AptError(NmtError, RuntimeError):
     """apt could not give us a package (missing, version gone, archive unreachable)."""
 
 
@@ -33,15 +35,6 @@ class DebInfo:
     version: str
     sha256: str
     path: Path
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    """Hex sha256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # The archive's Contents indexes (path -> packages), for package discovery. apt adds the `all`

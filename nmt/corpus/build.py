@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nmt.config import DataConfig
-from nmt.corpus.apt import AptCache, DebInfo, extract_deb, extract_members, sha256_file
-from nmt.corpus.clean import normalize
+from nmt.corpus.apt import AptCache, DebInfo, extract_deb, extract_members
 from nmt.corpus.discover import Selection, contents_lines, scan_contents, select
 from nmt.corpus.licences import package_licence
 from nmt.corpus.manifest import make_manifest, test_part_hashes, ui_summary
@@ -35,6 +34,8 @@ from nmt.corpus.recipes import (
 )
 from nmt.corpus.split import UI_PART, UiParts, dedupe_pairs, make_splits, unit_support
 from nmt.corpus.types import RawPair, SourceContext
+from nmt.hashing import sha256_file
+from nmt.normalize import normalize
 from nmt.progress import progress
 
 logger = logging.getLogger(__name__)

@@ -1,31 +1,11 @@
-"""Normalisation (all splits) and the pair filter (train and valid only).
+"""The pair filter (train and valid only) and the leakage key of the splits.
 
-Normalisation never changes what a translator wrote beyond whitespace and invisible characters:
-placeholders, markup and punctuation stay raw; masking happens at tokenization time.
+Normalisation (all splits, and inference input) is `nmt.normalize.normalize`.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from nmt.config import FilterConfig
-
-# Invisible characters that only make identical strings differ (BOM, zero-width, soft hyphen).
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"))
-# Every whitespace that breaks a TSV line or a field; NBSP is kept (French typography needs it).
-_BREAKING_SPACE = re.compile(r"[\t\n\r\v\f\u2028\u2029\x85 ]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
-
-
-def normalize(text: str) -> str:
-    """NFC, invisible and control characters removed, whitespace runs collapsed, stripped.
-
-    Contract: the result holds no TAB, newline or carriage return.
-    """
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
-    text = _CONTROL.sub("", text)
-    return _BREAKING_SPACE.sub(" ", text).strip()
 
 
 def letter_share(text: str) -> float:

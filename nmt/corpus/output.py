@@ -17,8 +17,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from nmt.corpus.apt import sha256_file
+from nmt.atomic import swap_folder
 from nmt.corpus.types import RawPair
+from nmt.hashing import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +73,7 @@ def write_corpus(
     (tmp / "manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    if out.exists():
-        old = out.with_name(out.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(out)
+    swap_folder(tmp, out)
     logger.info("corpus written to %s", out)
     return manifest
 

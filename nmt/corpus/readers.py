@@ -14,9 +14,10 @@ from itertools import zip_longest
 from pathlib import Path
 
 from nmt.corpus.types import RawPair
+from nmt.errors import NmtError
 
 
-class CorpusInputError(ValueError):
+class CorpusInputError(NmtError, ValueError):
     """A user file that cannot be read as parallel data; the message names file and line."""
 
 

@@ -4,8 +4,8 @@ The broad recipe: LibreOffice help and UI, the gettext catalogs of every `main` 
 ships them and the GNOME help of every application that ships it in both languages (both found
 in the archive's Contents indexes, `nmt.corpus.discover`), Debian package descriptions, man
 pages, Ding's example sentences, the Debian reference, and GNOME's user help as the
-document-disjoint test part. Whole UI text domains, frozen here by name, make the `ui` test part
-and part of valid.
+document-disjoint test part (docs/corpus.md). Whole UI text domains, frozen here by name, make
+the `ui` test part and part of valid.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`nmt evaluate`: options and handler (wired into `nmt` by nmt/cli.py; `make evaluate`).
+"""`nmt evaluate`: options and handler (registered by `training.commands`; `make evaluate`).
 
 ```
 nmt evaluate [MODEL] [--corpus DIR | --test FILE.tsv | --src FILE --ref FILE] [--out DIR]
@@ -16,7 +16,9 @@ import logging
 import sys
 from pathlib import Path
 
-from nmt.evaluate.testsets import TestSet, TestSetError, from_corpus, from_files, from_tsv
+from nmt.checkpoints import CheckpointLoader
+from nmt.errors import UsageError
+from nmt.evaluate.testsets import TestSet, from_corpus, from_files, from_tsv
 from nmt.paths import data_dir, nmt_home
 
 logger = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ def _testset(args: argparse.Namespace, pair: str) -> tuple[TestSet, Path]:
         return from_tsv(args.test), corpus
     if args.src or args.ref:
         if not (args.src and args.ref):
-            raise TestSetError("--src and --ref go together")
+            raise UsageError("--src and --ref go together")
         return from_files(args.src, args.ref), corpus
     return from_corpus(corpus), corpus
 
@@ -87,16 +89,18 @@ def _head(testset: TestSet, n: int | None) -> TestSet:
     return TestSet(testset.name, sources, references, parts)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, *, load_checkpoint: CheckpointLoader | None = None) -> int:
+    """Handler: score, write the report, print a JSON summary. `load_checkpoint` reads a run's
+    checkpoint (training's reader; without it only bundles can be evaluated)."""
     from nmt.evaluate.models import load_translator, model_name
 
     try:
         beams = [int(b) for b in args.beams.split(",") if b.strip()]
     except ValueError:
-        raise TestSetError(f"--beams takes comma-separated integers, got {args.beams!r}") from None
+        raise UsageError(f"--beams takes comma-separated integers, got {args.beams!r}") from None
     if args.compare:
-        return _compare(args)
-    translator = load_translator(args.model, threads=args.threads)
+        return _compare(args, load_checkpoint)
+    translator = load_translator(args.model, threads=args.threads, load_checkpoint=load_checkpoint)
     pair = translator.bundle.pair if translator.bundle else "en-de"
     testset, corpus = _testset(args, pair)
     testset = _head(testset, args.max_sentences)
@@ -109,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     files = write_report(report, out, plots=not args.no_plots)
     if args.record:
         if translator.bundle is None:
-            raise TestSetError("--record needs a bundle, not a run")
+            raise UsageError("--record needs a bundle, not a run")
         from nmt.evaluate.record import record_scores
 
         bundle = record_scores(args.model, report, corpus)
@@ -127,14 +131,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _compare(args: argparse.Namespace) -> int:
+def _compare(args: argparse.Namespace, load_checkpoint: CheckpointLoader | None) -> int:
     from nmt.evaluate.compare import compare, write_compare
     from nmt.evaluate.models import load_translator, model_name
 
     a, b = args.compare
-    models = {model_name(path): load_translator(path, threads=args.threads) for path in (a, b)}
+    models = {
+        model_name(path): load_translator(
+            path, threads=args.threads, load_checkpoint=load_checkpoint
+        )
+        for path in (a, b)
+    }
     if len(models) != 2:
-        raise TestSetError(f"--compare needs two different models, got {a} twice")
+        raise UsageError(f"--compare needs two different models, got {a} twice")
     first = next(iter(models.values()))
     testset, _ = _testset(args, first.bundle.pair if first.bundle else "en-de")
     result = compare(models, _head(testset, args.max_sentences), n_samples=args.bootstrap)

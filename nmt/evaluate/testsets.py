@@ -11,8 +11,11 @@ import dataclasses
 import json
 from pathlib import Path
 
+from nmt.errors import NmtError
+from nmt.tsv import TsvError, read_pairs
 
-class TestSetError(ValueError):
+
+class TestSetError(NmtError, ValueError):
     """A test set that cannot be read; the message names the file (and line)."""
 
     __test__ = False  # not a pytest class, despite the name
@@ -58,25 +61,13 @@ class TestSet:
         )
 
 
-def read_tsv(path: Path, *, name: str | None = None) -> tuple[list[str], list[str]]:
-    """Sources and references of a two-column TSV; TestSetError names a bad line."""
-    sources, references = [], []
+def read_tsv(path: Path) -> tuple[list[str], list[str]]:
+    """Sources and references of a two-column TSV (`nmt.tsv.read_pairs`); TestSetError names a
+    bad line."""
     try:
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, 1):
-                fields = line.rstrip("\n").split("\t")
-                if len(fields) != 2:
-                    raise TestSetError(
-                        f"{path}:{number}: expected source TAB reference, got {len(fields)} "
-                        "field(s)"
-                    )
-                sources.append(fields[0])
-                references.append(fields[1])
-    except UnicodeDecodeError as err:
-        raise TestSetError(f"{path}: not UTF-8: {err}") from err
-    except OSError as err:
-        raise TestSetError(f"cannot read {name or path}: {err}") from err
-    return sources, references
+        return read_pairs(path)
+    except TsvError as err:
+        raise TestSetError(str(err)) from err
 
 
 def from_tsv(path: Path) -> TestSet:

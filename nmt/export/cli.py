@@ -1,9 +1,10 @@
-"""Command line of the export: `python -m nmt.export RUN_DIR OUT_DIR [options]` (`make export`).
+"""Command line of the export: `nmt export RUN_DIR OUT_DIR [options]` (`make export`).
 
 Exports the run's best checkpoint to ONNX (fp32 + int8, parity-checked) under a work folder,
 then writes the bundle to OUT_DIR (int8 graphs by default) and chooses its default decoding on
 the valid split. OUT_DIR is the only place outside NMT_HOME that is written: `models/en-de` is
-replaced only when OUT_DIR names it. `add_arguments` + `run` serve `nmt export` too.
+replaced only when OUT_DIR names it. `training.commands` registers `add_arguments` + `run` as
+`nmt export`, with the checkpoint reader bound.
 """
 
 from __future__ import annotations
@@ -13,19 +14,17 @@ import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nmt.bundle import BundleError
+from nmt.checkpoints import CheckpointLoader
 from nmt.config import ConfigError, TrainConfig, load_yaml
+from nmt.errors import EXIT_REFUSED, NmtError
 from nmt.export.run import ExportError, ExportReport, export_run
 from nmt.paths import data_dir, nmt_home
 
 logger = logging.getLogger(__name__)
 
-EXIT_FAILED = 1  # the parity check did not hold (the report is still written)
-EXIT_REFUSED = 2  # bad input: no such run, not a checkpoint, no valid split
 QUANTIZATIONS = ("int8-dynamic", "int8-static", "fp32")
 
 
@@ -64,14 +63,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    """Handler: export, bundle, tune; print a JSON summary on stdout; a failure is one line."""
+def run(args: argparse.Namespace, *, load_checkpoint: CheckpointLoader) -> int:
+    """Handler: export, bundle, tune; print a JSON summary on stdout; a failure is one line.
+
+    Returns 0, 1 when the parity check failed (its report is still written), 2 for a refusal.
+    """
     try:
         corpus = _corpus(args)
         work = args.work or nmt_home() / "exports" / args.run_dir.resolve().name
         report = export_run(
             args.run_dir,
             work,
+            load_checkpoint=load_checkpoint,
             checkpoint=args.checkpoint,
             quantize=args.quantization != "fp32",
             parity_sentences=args.parity_sentences,
@@ -81,10 +84,10 @@ def run(args: argparse.Namespace) -> int:
         summary: dict[str, Any] = {"export": report.to_dict()}
         if not args.graphs_only:
             summary["bundles"] = _bundles(args, work, report, corpus)
-    except ExportError as err:
+    except NmtError as err:
         sys.stderr.write(f"nmt export: {str(err).splitlines()[0]}\n")
-        return EXIT_FAILED if err.report is not None else EXIT_REFUSED
-    except (BundleError, ConfigError, OSError) as err:
+        return err.exit_code
+    except OSError as err:
         sys.stderr.write(f"nmt export: {str(err).splitlines()[0]}\n")
         return EXIT_REFUSED
     sys.stdout.write(json.dumps(summary, indent=2) + "\n")
@@ -141,19 +144,3 @@ def _bundles(
             side = update_bundle(path, decoding=bundle.decoding, scores=bundle.manifest["scores"])
             out[str(path)] = side.version
     return out
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m nmt.export",
-        description="Export a training run to ONNX (fp32 + int8, parity-checked against "
-        "PyTorch) and write a model bundle.",
-    )
-    add_arguments(parser)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    return run(args)

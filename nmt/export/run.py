@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import pickle
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -28,14 +27,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nmt.config import TrainConfig, from_dict
-from nmt.corpus.clean import normalize
+from nmt.checkpoints import CheckpointLoader
+from nmt.errors import NmtError
 from nmt.export.graphs import DECODER_FILE, ENCODER_FILE, export_graphs
 from nmt.export.parity import TOLERANCE, Agreement, Decodings, NumericParity, numeric_parity
+from nmt.normalize import normalize
 from nmt.paths import data_dir
 from nmt.protect import protect
 from nmt.tokenizer import Tokenizer
 from nmt.translator import source_ids
+from nmt.tsv import TsvError, read_sources
 
 if TYPE_CHECKING:
     from nmt.model.seq2seq import Seq2Seq
@@ -47,15 +48,23 @@ REPORT_FILE = "export_report.json"
 OUTPUT_DIRS = ("fp32", "int8", "int8-static")
 PARITY_BATCH = 32
 NUMERIC_SENTENCES = 32
-MODEL_PREFIX = "model."
 
 
-class ExportError(RuntimeError):
-    """The export failed, or its parity check did not hold; `report` has the numbers."""
+EXIT_FAILED = 1  # exit status when the parity check did not hold (the report is written)
+
+
+class ExportError(NmtError, RuntimeError):
+    """The export failed, or its parity check did not hold; `report` has the numbers.
+
+    A refusal (bad input: no run, no valid split) exits 2; a failed parity check, which carries
+    its report, exits 1.
+    """
 
     def __init__(self, message: str, report: ExportReport | None = None) -> None:
         super().__init__(message)
         self.report = report
+        if report is not None:
+            self.exit_code = EXIT_FAILED
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -92,42 +101,13 @@ class ExportReport:
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
 
-def load_checkpoint(path: Path) -> tuple[TrainConfig, Seq2Seq]:
-    """A Lightning checkpoint of `training.system.TranslationSystem` -> (its TrainConfig, the
-    Seq2Seq with its weights, in eval mode). Raises ExportError when it is not one."""
-    import torch
-
-    from nmt.model.seq2seq import Seq2Seq
-
-    try:
-        # weights_only: a checkpoint is plain data (tensors, numbers, strings); never run
-        # pickled code from a file that could come from anywhere.
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-        cfg = from_dict(TrainConfig, ckpt["hyper_parameters"]["config"])
-        weights = {
-            k.removeprefix(MODEL_PREFIX): v
-            for k, v in ckpt["state_dict"].items()
-            if k.startswith(MODEL_PREFIX)
-        }
-    except (OSError, KeyError, TypeError, ValueError, RuntimeError, pickle.UnpicklingError) as err:
-        raise ExportError(f"{path}: not a training checkpoint of this project: {err}") from err
-    model = Seq2Seq(cfg.model)
-    try:
-        model.load_state_dict(weights)
-    except RuntimeError as err:
-        raise ExportError(f"{path}: weights do not fit the model config: {err}") from err
-    return cfg, model.eval()
-
-
 def valid_sources(corpus_dir: Path, count: int) -> list[str]:
     """`count` source sentences spread evenly over the corpus's valid split (all if fewer)."""
     path = corpus_dir / "valid.tsv"
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as err:
+        sources = [s for s in read_sources(path) if s.strip()]
+    except TsvError as err:
         raise ExportError(f"no valid split for the parity check: {err}") from err
-    sources = [line.split("\t", 1)[0] for line in lines if line.strip()]
-    sources = [s for s in sources if s.strip()]
     if not sources:
         raise ExportError(f"{path}: no sentences for the parity check")
     if len(sources) <= count:
@@ -250,6 +230,7 @@ def export_run(
     run_dir: Path,
     out_dir: Path,
     *,
+    load_checkpoint: CheckpointLoader,
     checkpoint: str = "best.ckpt",
     quantize: bool = True,
     keep_fp32: bool = True,
@@ -259,7 +240,8 @@ def export_run(
 ) -> ExportReport:
     """Export a run (see the module docstring for the layout) and check parity.
 
-    run_dir holds config.yaml, spm.model and the checkpoint (training/train.py's layout);
+    run_dir holds config.yaml, spm.model and the checkpoint (training/train.py's layout), which
+    `load_checkpoint` (training's `training.checkpoint.load_checkpoint`) reads;
     corpus_dir defaults to the run config's `data`, else $NMT_HOME/data/<pair>; its valid.tsv
     gives the parity sentences. Raises ExportError (with the report, also written to
     OUT_DIR/export_report.json) when the parity check fails.

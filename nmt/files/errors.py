@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nmt.errors import NmtError
 
-class FileInputError(ValueError):
+
+class FileInputError(NmtError, ValueError):
     """An input file (or an option about it) that cannot be translated as asked.
 
     `str(err)` is `FILE:LINE: message` (or `FILE: message` without a line): the CLI prints it

@@ -120,6 +120,24 @@ class Decoder(nn.Module):
         RNN runs over all T in one fused call and the attention scores all T outputs at once.
         With it, step t needs a_{t-1}: the embedding part of layer 0's input projection is one
         matrix product over all T steps, and the loop does only what depends on a_{t-1}.
+
+        The input-feeding loop is `step` rewritten for speed; it computes the same function
+        (tests/model/test_teacher_forcing.py: equal to stepping `step` with the gold tokens, in
+        eval mode). Line by line, for step t (W_ih = [W_emb | W_feed], split by input columns):
+
+        `step`                                  this loop
+        x = [e_t; feed]                         not built: W_ih x = W_emb e_t + W_feed feed
+        rnn.project_input(x) = W_ih x + b_ih    emb_gates[t] (W_emb e_t + b_ih, all T at once,
+                                                before the loop) + linear(feed, w_feed, None)
+        h, c = rnn(gates, h, c)                 the same cells; `linear` records the step's
+                                                products so that StepLinears computes each
+                                                weight's gradient as one product over all T
+        attentional(h[-1], memory, ...)         the same; `attend` (Luong general/dot scores)
+                                                is StepLinears' attention over the memory, and
+                                                the dropout mask of step t comes from
+                                                StepDropout (all T masks drawn at once)
+        feed = vec                              feed = vec.squeeze(1)
+        return per step                         vecs and weights concatenated over T
         """
         h, c = self._unstack(state)
         memory, memory_proj, src_mask = state["memory"], state["memory_proj"], state["src_mask"]

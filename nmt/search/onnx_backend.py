@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from nmt.errors import NmtError
 from nmt.search.protocol import SENTENCE_KEY, FloatArray, IntArray, State, reorder_state
 
 logger = logging.getLogger(__name__)
@@ -38,12 +39,12 @@ ENCODER_INPUTS = ("src_ids", "src_lengths")
 STEP_OUTPUTS = ("log_probs", "attention")
 
 
-class OnnxModelError(ValueError):
+class OnnxModelError(NmtError, ValueError):
     """Graphs that do not follow the encoder / decoder_step contract; the message says how."""
 
 
 def session_options(threads: int | None = None) -> ort.SessionOptions:
-    """CPU settings measured best for this model (shared/performance.md).
+    """CPU settings measured best for this model (docs/performance.md, "Measuring right").
 
     intra-op threads = `threads` (None: all cores), inter-op 1 (the graphs are chains with
     little parallel branching), no spinning: on a few cores a spinning pool steals the core that

@@ -16,8 +16,8 @@ from nmt.corpus.apt import (
     _parse_stanza,
     extract_deb,
     extract_members,
-    sha256_file,
 )
+from nmt.hashing import sha256_file
 
 SHOW = """Package: demo
 Version: 1:1.2-1

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from nmt.config import FilterConfig
-from nmt.corpus.clean import filter_reason, leakage_key, letter_share, normalize
+from nmt.corpus.clean import filter_reason, leakage_key, letter_share
+from nmt.normalize import normalize
 
 
 def test_normalize_removes_breaks_and_invisibles_but_keeps_markup() -> None:

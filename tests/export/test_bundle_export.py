@@ -1,4 +1,4 @@
-"""`python -m nmt.export RUN OUT`: graphs under the work folder, a verified bundle at OUT with the
+"""`nmt export RUN OUT`: graphs under the work folder, a verified bundle at OUT with the
 run's training facts, the export's parity summary, a decoding chosen on valid and a model card;
 an fp32 bundle on request; OUT is the only folder written outside the work folder."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nmt.bundle import MODEL_CARD, load_bundle
-from nmt.export.cli import main as export_main
+from nmt.cli import main
 from nmt.translator import Translator
 
 
@@ -86,6 +86,6 @@ def test_export_refuses_to_replace_a_folder_that_is_not_a_bundle(
         "--tune-sentences",
         "0",
     ]
-    assert export_main(args) == 2
+    assert main(["export", *args]) == 2
     assert (precious / "notes.txt").read_text() == "keep me"
     assert "not a bundle" in capsys.readouterr().err

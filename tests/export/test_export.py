@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
+from nmt.cli import main
 from nmt.config import DecodingConfig
-from nmt.export import ExportError, ExportReport, export_run, load_checkpoint
+from nmt.export import ExportError, ExportReport, export_run
 from nmt.export import run as export_module
-from nmt.export.cli import main as export_main
 from nmt.export.graphs import GRAPHS, contract_shapes, export_graph, graph_axes
 from nmt.export.parity import TOLERANCE, decode_all
 from nmt.search import search
@@ -21,7 +21,8 @@ from nmt.search.onnx_backend import OnnxStepModel
 from nmt.search.torch_backend import TorchStepModel
 from nmt.tokenizer import BOS_ID, EOS_ID, Tokenizer
 from nmt.translator import pad_batch
-from tests.export.conftest import PARITY_SENTENCES
+from tests.trained import PARITY_SENTENCES
+from training.checkpoint import load_checkpoint
 
 GREEDY = DecodingConfig(mode="greedy")
 BEAM = DecodingConfig(mode="beam", beam_size=5)
@@ -132,7 +133,14 @@ def test_parity_check_fails_on_graphs_of_another_model(
 
     monkeypatch.setattr(export_module, "export_graphs", tampered)
     with pytest.raises(ExportError, match="parity check failed") as caught:
-        export_run(run_dir, tmp_path, parity_sentences=16, corpus_dir=corpus, quantize=False)
+        export_run(
+            run_dir,
+            tmp_path,
+            load_checkpoint=load_checkpoint,
+            parity_sentences=16,
+            corpus_dir=corpus,
+            quantize=False,
+        )
     assert caught.value.report is not None and not caught.value.report.passed
     assert json.loads((tmp_path / "export_report.json").read_text())["passed"] is False
 
@@ -140,6 +148,6 @@ def test_parity_check_fails_on_graphs_of_another_model(
 def test_cli_refuses_a_missing_run_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert export_main([str(tmp_path / "none"), str(tmp_path / "out")]) == 2
+    assert main(["export", str(tmp_path / "none"), str(tmp_path / "out")]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and len(captured.err.strip().splitlines()) == 1

@@ -19,6 +19,9 @@ from nmt.search.torch_backend import TorchStepModel
 from nmt.tokenizer import BOS_ID
 from tests.model.helpers import VARIANTS, padded_batch, tiny_model, variant_id
 
+# Every graph variant exported to ONNX in fresh processes: seconds, so in the export lane.
+pytestmark = pytest.mark.export
+
 
 def _export(model: torch.nn.Module, out: Path) -> OnnxStepModel:
     # In-process export (the product exports each graph in a fresh process; these graphs are

@@ -20,6 +20,8 @@ from nmt.search.torch_backend import TorchStepModel
 from nmt.tokenizer import BOS_ID, EOS_ID, PAD_ID
 from tests.model.helpers import tiny_config
 
+pytestmark = pytest.mark.slow
+
 SYMBOLS = 10
 FIRST = 4
 STEPS = 250

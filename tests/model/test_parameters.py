@@ -37,8 +37,8 @@ def _reference_count(enc_layers: int, shared: bool) -> int:
     ("enc_layers", "shared", "expected"),
     [
         (2, True, 12_719_424),  # ModelConfig() as it stands
-        (1, True, 11_142_464),  # performance.md's "11.1M with one shared embedding"
-        (1, False, 13_190_464),  # performance.md's "13.2M"
+        (1, True, 11_142_464),  # docs/training.md's "11.1M with one shared embedding"
+        (1, False, 13_190_464),  # docs/training.md's "13.2M with separate embeddings"
     ],
 )
 def test_reference_parameter_count(enc_layers: int, shared: bool, expected: int) -> None:

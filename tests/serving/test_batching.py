@@ -18,6 +18,7 @@ from nmt.translator import Translation
 from serving.batching import Batcher, BatchKey, DeadlineExceededError
 from serving.metrics import Metrics
 from tests.serving.conftest import AppFactory, serve
+from tests.waiting import until
 
 GREEDY = BatchKey(DecodingConfig(mode="greedy"), False, False)
 BEAM = BatchKey(DecodingConfig(mode="beam", beam_size=2), False, False)
@@ -177,8 +178,7 @@ def test_while_a_batch_runs_texts_wait_for_company() -> None:
         b.start()
         first = await _busy(b)
         second = asyncio.ensure_future(b.translate(["a"], GREEDY, timeout_s=30))
-        await asyncio.sleep(0.01)  # well inside the 0.2 s wait: "a" is still queued
-        assert b.depth == 1
+        await until(lambda: b.depth == 1, '"a" queued')  # well inside the 0.2 s wait
         third = asyncio.ensure_future(b.translate(["b"], GREEDY, timeout_s=30))
         gated.gate.set()
         results = await asyncio.gather(first, second, third)

@@ -20,6 +20,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.waiting import wait_for
+
+pytestmark = pytest.mark.live
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -115,9 +119,13 @@ def test_a_real_uvicorn_process_serves_and_logs_json(server: Server) -> None:
     )
     assert response.status_code == 200 and response.json()["translations"]["text"]
     assert response.headers["x-request-id"] == "live-1"
-    time.sleep(0.2)  # the access line is written after the response
-    lines = [json.loads(x) for x in server.log.read_text().splitlines() if x.startswith("{")]
-    access = [x for x in lines if x.get("request_id") == "live-1"]
+
+    def access_lines() -> list[dict[str, Any]]:  # the access line is written after the response
+        lines = [json.loads(x) for x in server.log.read_text().splitlines() if x.startswith("{")]
+        return [x for x in lines if x.get("request_id") == "live-1"]
+
+    wait_for(lambda: bool(access_lines()), "the access log line")
+    access = access_lines()
     assert access and access[0]["route"] == "/v1/translate" and access[0]["status"] == 200
     assert access[0]["texts"] == 1 and access[0]["segments"] == 1
     assert access[0]["latency_ms"] > 0
@@ -153,6 +161,7 @@ def _browser() -> Any:
     return webdriver.Chrome(options=options, service=service)
 
 
+@pytest.mark.browser
 def test_the_web_page_in_headless_chromium(server: Server, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec

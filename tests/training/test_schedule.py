@@ -8,7 +8,7 @@ import math
 import pytest
 
 from nmt.config import ConfigError, OptimConfig, TrainConfig, from_dict
-from training.system import LrSchedule
+from training.schedule import LrSchedule
 
 
 def test_linear_decays_from_peak_to_floor_at_max_steps() -> None:

@@ -15,6 +15,8 @@ from nmt.config import TrainConfig, load_yaml
 from tests.synthetic import import_corpus
 from training.system import TranslationSystem
 
+pytestmark = pytest.mark.training
+
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
 
 

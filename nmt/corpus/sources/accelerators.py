@@ -1,6 +1,6 @@
 """String cleaning of gettext text: pseudo-contexts, gcc quotes and keyboard accelerators.
 
-See ../shared/corpus.md, "Cleaning":
+See docs/corpus.md, "Cleaning":
 
 - A leading pseudo-context inside the msgid (`Lang|Armenian` of gramps/fontforge's sgettext,
   `|pinentry-label|_OK` of gnupg) is cut when the translation shows it was not translated text.

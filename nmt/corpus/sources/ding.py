@@ -5,7 +5,7 @@ The dictionary file `usr/share/trans/de-en` (UTF-8) has one entry a line, German
 part `; ` separates alternatives. Most parts are words or phrases; the sentences among them are
 clean, human-translated general language, which the software-heavy rest of the corpus lacks.
 
-Rules (../shared/corpus.md), applied per part, each rejection counted:
+Rules (docs/corpus.md), applied per part, each rejection counted:
 
 - the line must have exactly one ` :: ` (`ding/malformed-line`) and as many parts on each side
   (`ding/part-count-mismatch`);

@@ -1,7 +1,7 @@
 """Gettext `.mo` catalogs: LibreOffice's UI strings and the catalogs of the recipe's packages.
 
 Catalogs are read by `mo_file` and their text cleaned by `accelerators` (pseudo-contexts, gcc
-quotes, accelerator markers). Cleaning done here (see ../shared/corpus.md, "Cleaning"):
+quotes, accelerator markers). Cleaning done here (see docs/corpus.md, "Cleaning"):
 
 - Entries: msgid (English) -> msgstr[0]; a plural entry gives two pairs, msgid -> msgstr[0] and
   msgid_plural -> msgstr[1] (German and French have two forms; a catalog with one form gives

@@ -1,5 +1,10 @@
-"""A tiny trained run (generated corpus, the tiny config, 60 steps) and its export, shared by the
-export tests: trained so that logits are not flat and near-ties are rare, as in a real model."""
+"""Fixtures of a tiny trained run (generated corpus, the tiny config, 60 steps) and its export,
+shared by the export and evaluation tests (a pytest plugin, see tests/conftest.py): trained so
+that logits are not flat and near-ties are rare, as in a real model.
+
+Training and exporting take most of a minute once per session, so every test that asks for
+`run_dir`, `exported` or `bundles` is marked `export` here, and `make test-fast` leaves it out.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,19 @@ import pytest
 
 from nmt.cli import main
 from nmt.export import ExportReport, export_run
-from nmt.export.cli import main as export_main
 from tests.synthetic import import_corpus
+from training.checkpoint import load_checkpoint
 
-TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.yaml"
+TINY = Path(__file__).resolve().parents[1] / "configs" / "tiny.yaml"
 PARITY_SENTENCES = 64
+TRAINED_FIXTURES = frozenset({"run_dir", "exported", "bundles"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `export` every test that needs the trained run (directly or through a fixture)."""
+    for item in items:
+        if TRAINED_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.export)
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +48,19 @@ def exported(
     run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, ExportReport]:
     out = tmp_path_factory.mktemp("export-out")
-    report = export_run(run_dir, out, parity_sentences=PARITY_SENTENCES, corpus_dir=corpus)
+    report = export_run(
+        run_dir,
+        out,
+        load_checkpoint=load_checkpoint,
+        parity_sentences=PARITY_SENTENCES,
+        corpus_dir=corpus,
+    )
     return out, report
 
 
 @pytest.fixture(scope="session")
 def bundles(run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`python -m nmt.export` of the tiny run: ROOT/int8 (the bundle), ROOT/fp32, ROOT/static,
+    """`nmt export` of the tiny run: ROOT/int8 (the bundle), ROOT/fp32, ROOT/static,
     ROOT/work."""
     root = tmp_path_factory.mktemp("bundles")
     args = [
@@ -60,5 +79,5 @@ def bundles(run_dir: Path, corpus: Path, tmp_path_factory: pytest.TempPathFactor
         "--tune-sentences",
         "24",
     ]
-    assert export_main(args) == 0
+    assert main(["export", *args]) == 0
     return root
