@@ -12,7 +12,8 @@ def _score(value: float, name: str) -> dict[str, Any]:
 
 
 def _scores(bleu: float) -> dict[str, Any]:
-    return {m: _score(bleu + i, m) for i, m in enumerate(("bleu", "chrf", "ter", "bleu_lc"))}
+    metrics = ("bleu", "chrf", "ter", "bleu_lc", "exact")
+    return {m: _score(bleu + i, m) for i, m in enumerate(metrics)}
 
 
 REPORT: dict[str, Any] = {
@@ -44,8 +45,8 @@ def test_the_report_tables_hold_every_decoding_and_section() -> None:
     text = render_report(REPORT)
     assert text.startswith("# Evaluation of models/en-de\n")
     assert (
-        "| greedy | help | 20.00 ± 0.50 | 21.00 ± 0.50 | 22.00 ± 0.50 | 23.00 ± 0.50 | 12.5 |"
-        in text
+        "| greedy | help | 20.00 ± 0.50 | 21.00 ± 0.50 | 22.00 ± 0.50 | 23.00 ± 0.50 "
+        "| 24.00 ± 0.50 | 12.5 |" in text
     )
     assert "| beam 5 | help | 22.25 ± 0.50 |" in text
     assert "- BLEU: `bleu-sig`" in text and "- BLEU lc: `bleu_lc-sig`" in text
