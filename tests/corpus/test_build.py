@@ -258,3 +258,29 @@ def test_the_built_corpus_keeps_the_frozen_test_parts() -> None:
         start += count
     for part, want in FROZEN_TEST_PARTS["en-de"].items():
         assert hashes[part] == want, part
+
+
+@pytest.mark.usefixtures("ui_recipe")
+def test_pin_reuses_the_recorded_discovery(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "corpus"
+    first = _build(out, tmp_path / "apt")
+
+    def no_discovery(*args: object, **kwargs: object) -> Selection:
+        raise AssertionError("--pin must not discover again")
+
+    monkeypatch.setattr(build, "discover", no_discovery)
+    again = _build(out, tmp_path / "apt", pin=True)
+    assert again["discovery"] == first["discovery"]
+    assert again["splits"] == first["splits"]
+
+
+def test_discovered_packages_keep_only_catalogs_help_pages_and_copyright() -> None:
+    wanted = build.l10n_files("de")
+    assert wanted("usr/share/locale/de/LC_MESSAGES/gedit.mo")
+    assert not wanted("usr/share/locale/de/LC_MESSAGES/sub/gedit.mo")
+    assert not wanted("usr/share/locale/fr/LC_MESSAGES/gedit.mo")
+    assert wanted("usr/share/help/C/gedit/index.page")
+    assert wanted("usr/share/help/de/gedit/index.page")
+    assert not wanted("usr/share/help/de/gedit/figures/shot.png")
+    assert wanted("usr/share/doc/gedit-common/copyright")
+    assert not wanted("usr/share/games/huge/level.dat")
