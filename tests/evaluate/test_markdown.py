@@ -44,7 +44,7 @@ def test_the_report_tables_hold_every_decoding_and_section() -> None:
     text = render_report(REPORT)
     assert text.startswith("# Evaluation of models/en-de\n")
     assert (
-        "| greedy | help | 20.00 ± 0.50 | 21.00 ± 0.50 | 22.00 ± 0.50 | 23.00 ± 0.50 | 12.5 |"
+        "| greedy | help | 20.00 ± 0.50 | 21.00 ± 0.50 | 22.00 ± 0.50 | 23.00 ± 0.50 |  | 12.5 |"
         in text
     )
     assert "| beam 5 | help | 22.25 ± 0.50 |" in text
