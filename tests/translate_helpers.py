@@ -7,11 +7,12 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from nmt.bundle import Bundle, write_bundle
+from nmt.bundle import Bundle, Manifest, write_bundle
 from nmt.config import ModelConfig
 from nmt.protect import RESERVED_SYMBOLS, mask_pair
 from nmt.search import State, reorder_state
@@ -36,30 +37,40 @@ def train_tiny_tokenizer(path: Path, *, vocab_size: int = VOCAB) -> Tokenizer:
     return train_tokenizer(sentences, path, vocab_size=vocab_size)
 
 
-def tiny_bundle(
-    out: Path, spm_model: Path, *, vocab_size: int = VOCAB, **manifest: object
-) -> Bundle:
-    """A bundle with fake graph bytes around a real SentencePiece model."""
-    graphs = out.parent / f"{out.name}-graphs"
-    graphs.mkdir(parents=True, exist_ok=True)
-    (graphs / "enc.onnx").write_bytes(b"encoder graph " * 100)
-    (graphs / "dec.onnx").write_bytes(b"decoder graph " * 100)
-    fields: dict[str, object] = {
+def tiny_manifest(*, vocab_size: int = VOCAB, **fields: Any) -> Manifest:
+    """The manifest of `tiny_bundle`: these values, but for `fields`."""
+    values: dict[str, Any] = {
         "pair": "en-de",
         "model": ModelConfig(vocab_size=vocab_size),
         "parameters": 1234,
         "corpus_manifest_sha256": "ab" * 32,
         "training": {"steps": 10, "time_s": 1.5},
-        "model_card_text": "# tiny\n\nA test bundle.\n",
         "scores": {"test": {"bleu": 1.0, "signature": "nrefs:1|case:mixed"}},
     }
-    fields.update(manifest)
+    return Manifest(**{**values, **fields})
+
+
+def tiny_bundle(
+    out: Path,
+    spm_model: Path,
+    *,
+    vocab_size: int = VOCAB,
+    model_card_text: str = "# tiny\n\nA test bundle.\n",
+    **fields: Any,
+) -> Bundle:
+    """A bundle with fake graph bytes around a real SentencePiece model; `fields` change its
+    manifest (`tiny_manifest`)."""
+    graphs = out.parent / f"{out.name}-graphs"
+    graphs.mkdir(parents=True, exist_ok=True)
+    (graphs / "enc.onnx").write_bytes(b"encoder graph " * 100)
+    (graphs / "dec.onnx").write_bytes(b"decoder graph " * 100)
     return write_bundle(
         out,
+        tiny_manifest(vocab_size=vocab_size, **fields),
         encoder=graphs / "enc.onnx",
         decoder=graphs / "dec.onnx",
         spm_model=spm_model,
-        **fields,  # type: ignore[arg-type]
+        model_card_text=model_card_text,
     )
 
 
@@ -155,18 +166,21 @@ def onnx_bundle(factory: pytest.TempPathFactory) -> tuple[Path, object]:
             path.parent.mkdir(parents=True, exist_ok=True)
             export_graph(model, graph, path)
             check_graph(path, model.cfg, graph)
-        bundle = write_bundle(
-            root / "bundle",
-            encoder=graphs["encoder"],
-            decoder=graphs["decoder_step"],
-            spm_model=spm,
+        manifest = Manifest(
             pair="en-de",
             model=model.cfg,
             parameters=sum(p.numel() for p in model.parameters()),
             corpus_manifest_sha256=None,
             training={"steps": 0, "time_s": 0.0},
-            model_card_text="# tiny random model\n",
             quantization="fp32",
+        )
+        bundle = write_bundle(
+            root / "bundle",
+            manifest,
+            encoder=graphs["encoder"],
+            decoder=graphs["decoder_step"],
+            spm_model=spm,
+            model_card_text="# tiny random model\n",
         )
         _ONNX_BUNDLES[key] = (bundle.path, model)
     return _ONNX_BUNDLES[key]
