@@ -15,7 +15,7 @@ import pytest
 from nmt.bundle import Bundle, Manifest, write_bundle
 from nmt.config import ModelConfig
 from nmt.protect import RESERVED_SYMBOLS, mask_pair
-from nmt.search import State, reorder_state
+from nmt.search import ArrayState, reorder_state
 from nmt.tokenizer import EOS_ID, Tokenizer, train_tokenizer
 from tests.synthetic import pair
 
@@ -100,7 +100,7 @@ class CopyModel:
         self.script = None if script is None else [*script, EOS_ID]
         self.encoded: list[list[list[int]]] = []
 
-    def encode(self, src_ids: np.ndarray, src_lengths: np.ndarray) -> State:
+    def encode(self, src_ids: np.ndarray, src_lengths: np.ndarray) -> ArrayState:
         rows = [row[:n].tolist() for row, n in zip(src_ids, src_lengths, strict=True)]
         self.encoded.append(rows)
         width = max(src_ids.shape[1], len(self.script or ()))
@@ -122,7 +122,9 @@ class CopyModel:
             "source": np.zeros(src_ids.shape, dtype=np.float32),  # carries the width S
         }
 
-    def step(self, prev_tokens: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray, State]:
+    def step(
+        self, prev_tokens: np.ndarray, state: ArrayState
+    ) -> tuple[np.ndarray, np.ndarray, ArrayState]:
         rows = np.arange(prev_tokens.shape[0])
         t = np.minimum(state["t"], state["tokens"].shape[1] - 1)
         rest = 0.1 if self.runner_up is None else 0.05
@@ -134,7 +136,7 @@ class CopyModel:
         attention[rows, state["where"][rows, t]] = 1.0
         return log_probs, attention, {**state, "t": state["t"] + 1}
 
-    def reorder(self, state: State, indices: np.ndarray) -> State:
+    def reorder(self, state: ArrayState, indices: np.ndarray) -> ArrayState:
         return reorder_state(state, indices)
 
 
