@@ -268,6 +268,12 @@ class Translator:
             for text, plan in zip(texts, plans, strict=True)
         ]
 
+    def encoder_inputs(self, texts: Sequence[str], terms: Iterable[str] = ()) -> list[list[int]]:
+        """The encoder input ids that `translate` would search for `texts`: one row per
+        distinct sentence (split, normalised, protected, SentencePiece ids + EOS), in the order
+        first seen. The export's parity check decodes these, so it checks what is served."""
+        return [source.ids for source in self._prepare(texts, tuple(terms))[1]]
+
     def _prepare(
         self, texts: Sequence[str], terms: tuple[str, ...]
     ) -> tuple[list[list[_Segment]], list[_Source]]:
