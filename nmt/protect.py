@@ -132,8 +132,8 @@ _GROUP_FAMILY = {
 }
 _TAG_NAME = re.compile(r"</?([A-Za-z][\w:.-]*)")
 # An unnumbered printf conversion that consumes one argument, and a numbered one (`%2$d`).
-_PRINTF_ARG = re.compile(r"%[-+#0']*\d*(?:\.\d*)?(?:hh|ll|I64|I32|q[+#]*|[hlLjzZtw])?[A-Za-z]")
-_NUMBERED_PRINTF = re.compile(r"%([1-9][0-9]*)\$(.+)", re.DOTALL)
+PRINTF_ARG = re.compile(r"%[-+#0']*\d*(?:\.\d*)?(?:hh|ll|I64|I32|q[+#]*|[hlLjzZtw])?[A-Za-z]")
+NUMBERED_PRINTF = re.compile(r"%([1-9][0-9]*)\$(.+)", re.DOTALL)
 _GCC_QUOTE_TAG = "%"  # the tag name under which `%<` and `%>` pair
 # Elements that may stand unclosed and are never English words used as metavariables.
 _INLINE_TAGS = ("a", "b", "i", "u", "s", "em", "strong", "tt", "sub", "sup", "br", "img", "wbr")
@@ -361,7 +361,7 @@ def _printf_args(spans: Sequence[MaskedSpan]) -> list[MaskedSpan]:
             continue
         if "$" in original or "*" in original or original.endswith("m"):
             return []
-        if _PRINTF_ARG.fullmatch(original):
+        if PRINTF_ARG.fullmatch(original):
             args.append(span)
     return args
 
@@ -394,7 +394,7 @@ def _match_target(
     chosen = [_take(exact.get((f.family, target[f.start : f.end])), used) for f in found]
     args = _printf_args(spans)
     for i, f in enumerate(found):  # `%2$d` in the target is the source's second `%d`
-        numbered = None if chosen[i] else _NUMBERED_PRINTF.fullmatch(target, f.start, f.end)
+        numbered = None if chosen[i] else NUMBERED_PRINTF.fullmatch(target, f.start, f.end)
         n = int(numbered.group(1)) if numbered else 0
         if numbered and n <= len(args) and args[n - 1].original == "%" + numbered.group(2):
             chosen[i] = _take([args[n - 1].symbol], used)
