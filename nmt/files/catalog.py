@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from nmt.files.progressbar import ProgressBar
 from nmt.files.resume import PartialOutput, atomic_write, input_identity
 from nmt.files.summary import TranslateFn, summary
+from nmt.progress import ProgressBar
 from nmt.translator import Translation
 
 CHUNK_TEXTS = 500  # texts translated and committed together
@@ -59,7 +59,9 @@ def translate_catalog(
     results = _committed(resume.partial, position.out_offset)
     started, translated = time.perf_counter(), 0
     try:
-        with ProgressBar(len(texts), initial=len(results), desc=output.name) as bar:
+        with ProgressBar(
+            len(texts), initial=len(results), desc=output.name, unit="seg", smoothing=0.1
+        ) as bar:
             for start in range(len(results), len(texts), chunk_texts):
                 chunk = texts[start : start + chunk_texts]
                 done = list(translate(chunk))

@@ -22,10 +22,10 @@ from typing import Any
 
 from nmt.files.codecs import LineCodec, Parsed, RecordError, TsvCodec
 from nmt.files.errors import FileInputError
-from nmt.files.progressbar import ProgressBar
 from nmt.files.records import BOM, Line, Shard, line_end, read_lines, shard_range, split_line
 from nmt.files.resume import PartialOutput, Position, input_identity
 from nmt.files.summary import TranslateFn, summary
+from nmt.progress import ProgressBar
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,9 @@ def translate_lines(
     lines = read_lines(job.input, start, span.end, span.first + position.done)
     started, translated = time.perf_counter(), 0
     try:
-        with ProgressBar(span.lines, initial=position.done, desc=job.output.name) as bar:
+        with ProgressBar(
+            span.lines, initial=position.done, desc=job.output.name, unit="seg", smoothing=0.1
+        ) as bar:
             for chunk in _chunks(lines, job.chunk_lines or CHUNK_LINES):
                 data, segments = _chunk_output(job, chunk, translate, position)
                 out.write(data.encode("utf-8"))
