@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import sacrebleu
 from translate.storage import pypo
 
-# protect's own printf patterns, so this check reads placeholders exactly as translation does.
-from nmt.protect import _NUMBERED_PRINTF, _PRINTF_ARG, protect
+# The file translation's own check, so placeholders are read exactly as translation reads them.
+from nmt.files.placeholders import numbered_spans, placeholders_intact
 
 
 def _units(path: Path) -> dict[tuple[str, str], Any]:
@@ -37,25 +36,6 @@ def _units(path: Path) -> dict[tuple[str, str], Any]:
 def _forms(unit: Any) -> list[str]:
     target = unit.target
     return [str(s) for s in getattr(target, "strings", [target])]
-
-
-def _spans(text: str) -> Counter[str]:
-    """Protected spans, printf conversions numbered (`%s %d` -> `%1$s %2$d`): gettext allows
-    a translation to reorder arguments with numbered conversions, so both forms compare equal."""
-    spans = [span.original for span in protect(text).spans]
-    out: Counter[str] = Counter()
-    position = 0
-    for span in spans:
-        numbered = _NUMBERED_PRINTF.fullmatch(span)
-        if numbered:
-            position, conversion = int(numbered.group(1)), numbered.group(2)
-        elif _PRINTF_ARG.fullmatch(span):
-            position, conversion = position + 1, span[1:]
-        else:
-            out[span] += 1
-            continue
-        out[f"%{position}${conversion}"] += 1
-    return out
 
 
 def score(mt_path: Path, ref_path: Path) -> dict[str, Any]:
@@ -75,14 +55,14 @@ def score(mt_path: Path, ref_path: Path) -> dict[str, Any]:
             hyps.append(hyp)
             refs.append(want)
             source = sources[min(i, len(sources) - 1)]
-            if _spans(source) != _spans(hyp):
+            if not placeholders_intact(source, hyp):  # numbered reordering allowed
                 broken.append(f"{key[1]!r} -> {hyp!r}")
     bleu = sacrebleu.metrics.BLEU()
     chrf = sacrebleu.metrics.CHRF()
     return {
         "entries": entries,
         "strings": len(hyps),
-        "with_placeholders": sum(1 for k in ref if _spans(k[1])),
+        "with_placeholders": sum(1 for k in ref if numbered_spans(k[1])),
         "placeholders_broken": len(broken),
         "broken_examples": broken[:10],
         "bleu": round(bleu.corpus_score(hyps, [refs]).score, 2),

@@ -41,9 +41,9 @@ from numpy.typing import NDArray
 
 from nmt.normalize import normalize
 from nmt.protect import CLOSE, FAMILIES, OPEN, Protected
+from nmt.segment import CharRange
 
-Span = tuple[int, int]
-CharMap = list[Span | None]
+CharMap = list[CharRange | None]
 """For each character of a derived text, the span of the base text it came from (None: none)."""
 Link = tuple[int, int, int, int]
 
@@ -65,7 +65,7 @@ class Side:
 
     pieces: tuple[str, ...]
     word_of: tuple[int | None, ...]
-    word_spans: tuple[Span | None, ...]
+    word_spans: tuple[CharRange | None, ...]
 
 
 def source_side(pieces: Sequence[str], protected: Protected, norm_map: CharMap) -> Side:
@@ -127,11 +127,11 @@ def align(src: Side, tgt: Side, attention: NDArray[np.float32]) -> list[Link]:
 # --- pieces to characters ------------------------------------------------------------------------
 
 
-def piece_spans(pieces: Sequence[str], text: str) -> list[Span | None]:
+def piece_spans(pieces: Sequence[str], text: str) -> list[CharRange | None]:
     """The span of each piece in `text`, the text SentencePiece cut them from or decoded them to
     (leading space excluded). None for a lone `▁`, a special piece, or a piece not found where
     expected (the walk then stays put, so later pieces still find their place)."""
-    spans: list[Span | None] = []
+    spans: list[CharRange | None] = []
     pos = 0
     pending: list[int] = []  # indices of byte pieces whose character is not complete yet
     buffer = bytearray()
@@ -163,7 +163,7 @@ def piece_spans(pieces: Sequence[str], text: str) -> list[Span | None]:
     return spans
 
 
-def _locate(text: str, core: str, pos: int) -> tuple[Span | None, int]:
+def _locate(text: str, core: str, pos: int) -> tuple[CharRange | None, int]:
     """Find `core` at `pos`, allowing only spaces (and SentencePiece's unknown mark) before it."""
     at = text.find(core, pos)
     if at < 0 or text[pos:at].strip(" " + _UNK_SURFACE):
@@ -174,7 +174,7 @@ def _locate(text: str, core: str, pos: int) -> tuple[Span | None, int]:
 # --- character maps ------------------------------------------------------------------------------
 
 
-def map_span(span: Span, cmap: CharMap) -> Span | None:
+def map_span(span: CharRange, cmap: CharMap) -> CharRange | None:
     """The base-text span covering the characters `span` of the derived text (None if none)."""
     mapped = [m for m in cmap[span[0] : span[1]] if m is not None]
     if not mapped:

@@ -56,12 +56,12 @@ def _data_build(args: argparse.Namespace) -> int:
 
 def _data_import(args: argparse.Namespace) -> int:
     from nmt.config import DataConfig, load_yaml
-    from nmt.corpus.importer import detect_format, import_corpus
+    from nmt.corpus.importer import detect_corpus_format, import_corpus
 
     cfg = load_yaml(DataConfig, args.config) if args.config else DataConfig(pair=args.pair)
-    train = [detect_format(args.inputs, args.format)]
-    valid = [detect_format(args.valid, args.format)] if args.valid else []
-    test = [detect_format(args.test, args.format)] if args.test else []
+    train = [detect_corpus_format(args.inputs, args.format)]
+    valid = [detect_corpus_format(args.valid, args.format)] if args.valid else []
+    test = [detect_corpus_format(args.test, args.format)] if args.test else []
     manifest = import_corpus(
         train, args.out, cfg=cfg, valid=valid, test=test, skip_bad=args.skip_bad
     )

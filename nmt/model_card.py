@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from nmt.bundle import Manifest
+
 # Licences read from the Debian packages' copyright files (Debian 12 "bookworm").
 SOURCE_LICENCES: dict[str, str] = {
     "libreoffice-help": "MPL-2.0 (LibreOffice help, libreoffice-help-en-us / -de)",
@@ -25,33 +27,34 @@ SOURCE_LICENCES: dict[str, str] = {
 }
 
 
-def render_model_card(manifest: Mapping[str, Any], corpus: Mapping[str, Any] | None = None) -> str:
-    """Markdown for `manifest` (a bundle manifest, `scores` possibly empty) and `corpus` (the
-    corpus folder's manifest.json, or None when unknown)."""
+def render_model_card(manifest: Manifest, corpus: Mapping[str, Any] | None = None) -> str:
+    """Markdown for `manifest` (a bundle's, `scores` possibly empty; its files, `created` and
+    versions are not used, so a card can be rendered before the bundle is written) and `corpus`
+    (the corpus folder's manifest.json, or None when unknown)."""
     sections = [
         _header(manifest),
         _data(corpus),
         _intended_use(manifest),
-        _scores(manifest.get("scores") or {}),
+        _scores(manifest.scores),
         _limits(),
     ]
     return "\n\n".join(sections) + "\n"
 
 
-def _header(manifest: Mapping[str, Any]) -> str:
-    model = manifest["model"]
-    training = manifest["training"]
+def _header(manifest: Manifest) -> str:
+    model = manifest.model
+    training = manifest.training
     hours = float(training.get("time_s", 0)) / 3600
     return "\n".join(
         [
-            f"# nmt {manifest['pair']} model card",
+            f"# nmt {manifest.pair} model card",
             "",
-            f"Bi-{model['cell'].upper()} encoder ({model['enc_layers']} layer(s), "
-            f"{model['enc_hidden']} per direction) + {model['cell'].upper()} decoder "
-            f"({model['dec_layers']} layer(s), {model['dec_hidden']}) with {model['attention']} "
-            f"attention{', input feeding' if model.get('input_feeding') else ''}; joint "
-            f"SentencePiece vocabulary of {model['vocab_size']}; {manifest['parameters']:,} "
-            f"parameters. Graphs: {manifest['quantization']} ONNX.",
+            f"Bi-{model.cell.upper()} encoder ({model.enc_layers} layer(s), "
+            f"{model.enc_hidden} per direction) + {model.cell.upper()} decoder "
+            f"({model.dec_layers} layer(s), {model.dec_hidden}) with {model.attention} "
+            f"attention{', input feeding' if model.input_feeding else ''}; joint "
+            f"SentencePiece vocabulary of {model.vocab_size}; {manifest.parameters:,} "
+            f"parameters. Graphs: {manifest.quantization} ONNX.",
             "",
             f"Trained {training.get('steps', '?')} steps ({hours:.2f} h, "
             f"in epoch {training.get('epoch', '?')}, precision {training.get('precision', '?')}) "
@@ -87,8 +90,8 @@ def _data(corpus: Mapping[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
-def _intended_use(manifest: Mapping[str, Any]) -> str:
-    src, tgt = str(manifest["pair"]).split("-", 1)
+def _intended_use(manifest: Manifest) -> str:
+    src, tgt = manifest.pair.split("-", 1)
     return "\n".join(
         [
             "## Intended use",

@@ -132,8 +132,8 @@ _GROUP_FAMILY = {
 }
 _TAG_NAME = re.compile(r"</?([A-Za-z][\w:.-]*)")
 # An unnumbered printf conversion that consumes one argument, and a numbered one (`%2$d`).
-_PRINTF_ARG = re.compile(r"%[-+#0']*\d*(?:\.\d*)?(?:hh|ll|I64|I32|q[+#]*|[hlLjzZtw])?[A-Za-z]")
-_NUMBERED_PRINTF = re.compile(r"%([1-9][0-9]*)\$(.+)", re.DOTALL)
+PRINTF_ARG = re.compile(r"%[-+#0']*\d*(?:\.\d*)?(?:hh|ll|I64|I32|q[+#]*|[hlLjzZtw])?[A-Za-z]")
+NUMBERED_PRINTF = re.compile(r"%([1-9][0-9]*)\$(.+)", re.DOTALL)
 _GCC_QUOTE_TAG = "%"  # the tag name under which `%<` and `%>` pair
 # Elements that may stand unclosed and are never English words used as metavariables.
 _INLINE_TAGS = ("a", "b", "i", "u", "s", "em", "strong", "tt", "sub", "sup", "br", "img", "wbr")
@@ -276,7 +276,7 @@ def _number(found: Sequence[_Found]) -> list[tuple[_Found, str]]:
 # --- protect -------------------------------------------------------------------------------------
 
 
-class Span(NamedTuple):
+class MaskedSpan(NamedTuple):
     """One masked span: its symbol, the original text, the symbol's offset in the masked text."""
 
     symbol: str
@@ -289,20 +289,20 @@ class Protected:
     """A masked segment. `text` holds symbols where `spans` (in text order) held the originals."""
 
     text: str
-    spans: tuple[Span, ...]
+    spans: tuple[MaskedSpan, ...]
 
 
-def _mask(text: str, numbered: Sequence[tuple[_Found, str | None]]) -> tuple[str, list[Span]]:
+def _mask(text: str, numbered: Sequence[tuple[_Found, str | None]]) -> tuple[str, list[MaskedSpan]]:
     """Replace each span that has a symbol; a `None` symbol leaves the span raw."""
     parts: list[str] = []
-    spans: list[Span] = []
+    spans: list[MaskedSpan] = []
     pos = length = 0
     for f, symbol in numbered:
         if symbol is None:
             continue
         parts.append(text[pos : f.start])
         length += f.start - pos
-        spans.append(Span(symbol, text[f.start : f.end], length))
+        spans.append(MaskedSpan(symbol, text[f.start : f.end], length))
         parts.append(symbol)
         length += len(symbol)
         pos = f.end
@@ -351,17 +351,17 @@ def _loose_key(family: str, original: str) -> str | None:
     return "" if family == LINK else None
 
 
-def _printf_args(spans: Sequence[Span]) -> list[Span]:
+def _printf_args(spans: Sequence[MaskedSpan]) -> list[MaskedSpan]:
     """The source's unnumbered printf placeholders in order, one argument each. Empty when they
     cannot be numbered: some are numbered already, or a `*` width or `%m` hides the count."""
-    args: list[Span] = []
+    args: list[MaskedSpan] = []
     for span in spans:
         original = span.original
         if span.symbol[1:3] != PLACEHOLDER or not original.startswith("%"):
             continue
         if "$" in original or "*" in original or original.endswith("m"):
             return []
-        if _PRINTF_ARG.fullmatch(original):
+        if PRINTF_ARG.fullmatch(original):
             args.append(span)
     return args
 
@@ -376,7 +376,7 @@ def _take(pool: list[str] | None, used: set[str]) -> str | None:
 
 
 def _match_target(
-    target: str, found: Sequence[_Found], spans: Sequence[Span]
+    target: str, found: Sequence[_Found], spans: Sequence[MaskedSpan]
 ) -> list[tuple[_Found, str | None]]:
     """Give each target span the symbol of an unused source span: identical text first (in
     order, so `%1$s`/`%2$s` may swap), then a numbered printf placeholder to the unnumbered one
@@ -394,7 +394,7 @@ def _match_target(
     chosen = [_take(exact.get((f.family, target[f.start : f.end])), used) for f in found]
     args = _printf_args(spans)
     for i, f in enumerate(found):  # `%2$d` in the target is the source's second `%d`
-        numbered = None if chosen[i] else _NUMBERED_PRINTF.fullmatch(target, f.start, f.end)
+        numbered = None if chosen[i] else NUMBERED_PRINTF.fullmatch(target, f.start, f.end)
         n = int(numbered.group(1)) if numbered else 0
         if numbered and n <= len(args) and args[n - 1].original == "%" + numbered.group(2):
             chosen[i] = _take([args[n - 1].symbol], used)
@@ -480,7 +480,7 @@ def _escape_strays(output: str, n_symbols: int) -> tuple[str, dict[int, int]]:
     return "".join(pieces), str.maketrans(hidden_open + hidden_close, OPEN + CLOSE)
 
 
-def _drop_extras(output: str, known: dict[str, Span]) -> tuple[str, list[str], list[str]]:
+def _drop_extras(output: str, known: dict[str, MaskedSpan]) -> tuple[str, list[str], list[str]]:
     """Remove unknown and repeated symbols from `output`, each with one adjacent space.
 
     Returns (cleaned text, placed symbols in output order, dropped symbols in output order).
@@ -504,7 +504,7 @@ def _drop_extras(output: str, known: dict[str, Span]) -> tuple[str, list[str], l
     return "".join(parts), placed, dropped
 
 
-def _attachment(source: str, span: Span) -> str:
+def _attachment(source: str, span: MaskedSpan) -> str:
     """How the span sat in the source: glued to the next word (`<b>x`), the previous one (`x</b>`),
     or a word of its own ('word': spaces or punctuation on both sides, or glued on both)."""
     before = source[span.start - 1 : span.start]
@@ -556,7 +556,7 @@ def _middle_position(out: str, p: int, attach: str, lo: int, hi: int) -> int:
     return min(candidates, key=lambda c: (abs(c - p), c))
 
 
-def _glued_neighbour(out: str, span: Span, source: str) -> int:
+def _glued_neighbour(out: str, span: MaskedSpan, source: str) -> int:
     """Where to insert when the span touched another symbol in the source (`%d%%`, `<b>%s`) and
     that symbol is in the output: right beside it. -1 when there is no such neighbour."""
     end = span.start + len(span.symbol)
@@ -571,7 +571,7 @@ def _glued_neighbour(out: str, span: Span, source: str) -> int:
     return -1
 
 
-def _insert(out: str, span: Span, source: str, floor: int) -> str:
+def _insert(out: str, span: MaskedSpan, source: str, floor: int) -> str:
     """Put a dropped symbol back at or after `floor` (the fallback documented on `restore`)."""
     attach = _attachment(source, span)
     lo, hi = _partner_bounds(out, span.symbol)
@@ -591,7 +591,7 @@ def _insert(out: str, span: Span, source: str, floor: int) -> str:
     return _put(out, _middle_position(out, p, attach, lo, hi), span.symbol, attach)
 
 
-def _renumbered(order: Sequence[str], spans: Sequence[Span]) -> dict[str, str]:
+def _renumbered(order: Sequence[str], spans: Sequence[MaskedSpan]) -> dict[str, str]:
     """Numbered forms for unnumbered printf placeholders that the output reorders.
 
     `%s ... %d` must keep its argument order; a translation that swaps them needs `%2$d ...
@@ -607,7 +607,9 @@ def _renumbered(order: Sequence[str], spans: Sequence[Span]) -> dict[str, str]:
     return {a.symbol: f"%{n}${a.original[1:]}" for n, a in enumerate(args, 1)}
 
 
-def _substitute(out: str, known: dict[str, Span], order: Sequence[str], positional: bool) -> str:
+def _substitute(
+    out: str, known: dict[str, MaskedSpan], order: Sequence[str], positional: bool
+) -> str:
     """Replace each symbol of `out` (all known, each once) by its span, numbered if reordered."""
     renumbered = _renumbered(order, list(known.values())) if positional else {}
     if renumbered:

@@ -27,7 +27,8 @@ from collections.abc import Iterable, Sequence
 
 from nmt.protect import protect
 
-Span = tuple[int, int]
+CharRange = tuple[int, int]
+"""A half-open character range `[start, end)` of a text (also `nmt.alignment`'s)."""
 
 _LINE_BREAKS = re.compile(r"[\n\r\v\f\x85\u2028\u2029]")
 # A candidate end: the terminators, closing quotes/brackets, then whitespace and more text.
@@ -42,7 +43,7 @@ ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _LAST_WORD = re.compile(r"(\S+)$")
 
 
-def sentence_spans(text: str, *, terms: Iterable[str] = ()) -> list[Span]:
+def sentence_spans(text: str, *, terms: Iterable[str] = ()) -> list[CharRange]:
     """The (start, end) of each segment of `text`, in order, stripped of surrounding whitespace.
 
     Contract: spans are non-empty, non-overlapping, increasing, hold no line break and neither
@@ -50,7 +51,7 @@ def sentence_spans(text: str, *, terms: Iterable[str] = ()) -> list[Span]:
     or only whitespace has no spans. `terms` are the caller's do-not-translate terms (rule 4).
     """
     terms = tuple(terms)
-    spans: list[Span] = []
+    spans: list[CharRange] = []
     line_start = 0
     for brk in [*_LINE_BREAKS.finditer(text), None]:
         line_end = brk.start() if brk else len(text)
@@ -60,8 +61,8 @@ def sentence_spans(text: str, *, terms: Iterable[str] = ()) -> list[Span]:
 
 
 def join_segments(
-    text: str, spans: Sequence[Span], outputs: Sequence[str]
-) -> tuple[str, list[Span]]:
+    text: str, spans: Sequence[CharRange], outputs: Sequence[str]
+) -> tuple[str, list[CharRange]]:
     """Put `outputs[i]` in place of `text[spans[i]]`, keeping every other character of `text`.
 
     Returns the joined text and where each output lies in it.
@@ -69,7 +70,7 @@ def join_segments(
     if len(spans) != len(outputs):
         raise ValueError(f"{len(spans)} spans but {len(outputs)} outputs")
     parts: list[str] = []
-    placed: list[Span] = []
+    placed: list[CharRange] = []
     pos = length = 0
     for (start, end), out in zip(spans, outputs, strict=True):
         gap = text[pos:start]
@@ -82,7 +83,7 @@ def join_segments(
     return "".join(parts), placed
 
 
-def _line_spans(text: str, start: int, end: int, terms: tuple[str, ...]) -> list[Span]:
+def _line_spans(text: str, start: int, end: int, terms: tuple[str, ...]) -> list[CharRange]:
     """The sentences of the line `text[start:end]`, as spans of `text`."""
     line = text[start:end]
     if not line.strip():
@@ -103,7 +104,7 @@ def _line_spans(text: str, start: int, end: int, terms: tuple[str, ...]) -> list
     return spans
 
 
-def _may_split(line: str, m: re.Match[str], protected: Sequence[Span]) -> bool:
+def _may_split(line: str, m: re.Match[str], protected: Sequence[CharRange]) -> bool:
     """Rules 3 and 4 for a candidate sentence end `m`."""
     cut = m.end()
     if not (m.group(1).isupper() or m.group(1) in _OPENERS):
@@ -123,7 +124,7 @@ def _may_split(line: str, m: re.Match[str], protected: Sequence[Span]) -> bool:
     return not (token.isdigit() and not line[: word.start()].strip())  # `1. Open ...`
 
 
-def _protected_intervals(line: str, terms: tuple[str, ...]) -> list[Span]:
+def _protected_intervals(line: str, terms: tuple[str, ...]) -> list[CharRange]:
     """Where `nmt.protect` would mask spans of `line`, in `line`'s own coordinates."""
     spans = protect(line, terms).spans
     intervals = []

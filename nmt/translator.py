@@ -32,7 +32,7 @@ from nmt.config import DecodingConfig
 from nmt.protect import Protected, Restored, protect, restore
 from nmt.search import Hypothesis, StepModel, StopCheck, search
 from nmt.search.protocol import check_stop
-from nmt.segment import Span, join_segments, sentence_spans
+from nmt.segment import CharRange, join_segments, sentence_spans
 from nmt.tokenizer import BOS_ID, EOS_ID, EOS_PIECE, PAD_ID, Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ class _Segment:
     """One sentence of an input: its span, its distinct source (-1: passed through verbatim,
     as it normalises to nothing) and the map from its normalised form back onto it."""
 
-    span: Span
+    span: CharRange
     source: int
     norm_map: CharMap
 
@@ -268,6 +268,12 @@ class Translator:
             for text, plan in zip(texts, plans, strict=True)
         ]
 
+    def encoder_inputs(self, texts: Sequence[str], terms: Iterable[str] = ()) -> list[list[int]]:
+        """The encoder input ids that `translate` would search for `texts`: one row per
+        distinct sentence (split, normalised, protected, SentencePiece ids + EOS), in the order
+        first seen. The export's parity check decodes these, so it checks what is served."""
+        return [source.ids for source in self._prepare(texts, tuple(terms))[1]]
+
     def _prepare(
         self, texts: Sequence[str], terms: tuple[str, ...]
     ) -> tuple[list[list[_Segment]], list[_Source]]:
@@ -384,7 +390,7 @@ class Translator:
         plan: Sequence[_Segment],
         sources: Sequence[_Source],
         best: Sequence[_Output | None],
-        out_spans: Sequence[Span],
+        out_spans: Sequence[CharRange],
     ) -> tuple[Link, ...]:
         """Each segment's links (`nmt.alignment.align`), offset into the input and the output."""
         links: list[Link] = []

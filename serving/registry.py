@@ -47,7 +47,7 @@ class Model:
     loaded_at: str
 
     def describe(self) -> dict[str, object]:
-        manifest = self.translator.bundle.manifest if self.translator.bundle else {}
+        manifest = self.translator.bundle.manifest if self.translator.bundle else None
         return {
             "id": self.id,
             "pair": self.pair,
@@ -57,8 +57,8 @@ class Model:
             "quantization": self.quantization,
             "path": str(self.path),
             "loaded_at": self.loaded_at,
-            "parameters": manifest.get("parameters"),
-            "training_steps": manifest.get("training", {}).get("steps"),
+            "parameters": manifest.parameters if manifest else None,
+            "training_steps": manifest.training.get("steps") if manifest else None,
         }
 
 

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nmt.config import LengthPenaltyConfig
+
 LANGUAGE_PATTERN = "^[A-Za-z0-9_-]{1,32}$"
 
 
@@ -28,9 +30,12 @@ def check_text(text: str) -> str:
     return text
 
 
+_LENGTH_PENALTY = LengthPenaltyConfig()  # the defaults' one home is nmt.config
+
+
 class LengthPenalty(_Strict):
-    type: Literal["none", "avg", "gnmt"] = "gnmt"
-    alpha: float = Field(default=0.6, ge=0.0, le=2.0)
+    type: Literal["none", "avg", "gnmt"] = _LENGTH_PENALTY.type
+    alpha: float = Field(default=_LENGTH_PENALTY.alpha, ge=0.0, le=2.0)
 
 
 class Decoding(_Strict):

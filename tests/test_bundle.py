@@ -3,6 +3,7 @@ missing, truncated, altered, too new or mismatched."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -14,19 +15,43 @@ from typing import Any
 
 import pytest
 
+from nmt import __version__
 from nmt.bundle import (
     DECODER,
     ENCODER,
     FORMAT_VERSION,
     MANIFEST,
     MODEL_CARD,
+    OPTIONAL,
     SPM_MODEL,
     BundleError,
+    Manifest,
+    ManifestError,
     load_bundle,
+    update_bundle,
     verify,
 )
 from nmt.config import DecodingConfig, ModelConfig
-from tests.translate_helpers import VOCAB, tiny_bundle, train_tiny_tokenizer
+from tests.translate_helpers import VOCAB, tiny_bundle, tiny_manifest, train_tiny_tokenizer
+
+# Format 1's manifest.json, key by key, as every nmt has written it.
+FIELD_ORDER = (
+    "format_version",
+    "pair",
+    "model",
+    "parameters",
+    "vocab_size",
+    "special_ids",
+    "corpus_manifest_sha256",
+    "training",
+    "scores",
+    "quantization",
+    "decoding",
+    "created",
+    "nmt_version",
+    "files",
+)
+SHIPPED = Path(__file__).resolve().parents[1] / "models" / "en-de"
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +74,7 @@ def _edit_manifest(path: Path, edit: Callable[[dict[str, Any]], None]) -> None:
 
 def test_round_trip_records_every_field_and_checksum(bundle_dir: Path, spm_model: Path) -> None:
     bundle = load_bundle(bundle_dir)
-    m = bundle.manifest
+    m = json.loads((bundle_dir / MANIFEST).read_text(encoding="utf-8"))
     assert m["format_version"] == FORMAT_VERSION == 1
     assert (m["pair"], m["parameters"], m["vocab_size"]) == ("en-de", 1234, VOCAB)
     assert ModelConfig(**m["model"]) == ModelConfig(vocab_size=VOCAB)
@@ -58,8 +83,11 @@ def test_round_trip_records_every_field_and_checksum(bundle_dir: Path, spm_model
     assert m["training"] == {"steps": 10, "time_s": 1.5}
     assert m["scores"]["test"]["signature"] == "nrefs:1|case:mixed"
     assert m["quantization"] == bundle.quantization == "int8-dynamic"
+    assert m["decoding"] is None and m["nmt_version"] == __version__
     assert dt.datetime.fromisoformat(m["created"]).tzinfo is not None
+    assert list(m) == [*FIELD_ORDER]
     assert set(m["files"]) == {ENCODER, DECODER, SPM_MODEL, MODEL_CARD}
+    assert bundle.manifest == Manifest.from_dict(m)
     for name, entry in m["files"].items():
         data = (bundle_dir / name).read_bytes()
         assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
@@ -91,8 +119,8 @@ def test_rewrite_replaces_the_bundle_and_leaves_no_temporaries(
 ) -> None:
     tiny_bundle(tmp_path / "b", spm_model, scores={})
     again = tiny_bundle(tmp_path / "b", spm_model, scores={"test": {"bleu": 2.0}})
-    assert load_bundle(tmp_path / "b").manifest["scores"] == {"test": {"bleu": 2.0}}
-    assert again.manifest["scores"]["test"]["bleu"] == 2.0
+    assert load_bundle(tmp_path / "b").manifest.scores == {"test": {"bleu": 2.0}}
+    assert again.manifest.scores["test"]["bleu"] == 2.0
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert leftovers == []
 
@@ -191,6 +219,30 @@ CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
         lambda b: _edit_manifest(b, lambda m: m.pop("pair")),
         r"manifest\.json lacks 'pair'",
     ),
+    "missing derived field": (
+        lambda b: _edit_manifest(b, lambda m: m.pop("vocab_size")),
+        r"manifest\.json lacks 'vocab_size'",
+    ),
+    "field of the wrong type": (
+        lambda b: _edit_manifest(b, lambda m: m.update(parameters="1234")),
+        r"manifest\.json: 'parameters' has the wrong type",
+    ),
+    "model and vocab_size disagree": (
+        lambda b: _edit_manifest(b, lambda m: m.update(vocab_size=8000)),
+        r"model\.vocab_size 400 differs from vocab_size 8000",
+    ),
+    "unknown field": (
+        lambda b: _edit_manifest(b, lambda m: m.update(glossary="terms.tsv")),
+        r"manifest\.json has unknown field\(s\) 'glossary': written by a newer nmt\? upgrade nmt",
+    ),
+    "unknown quantization": (
+        lambda b: _edit_manifest(b, lambda m: m.update(quantization="int4")),
+        r"quantization 'int4' is not one of",
+    ),
+    "bad file entry": (
+        lambda b: _edit_manifest(b, lambda m: m["files"][ENCODER].pop("bytes")),
+        r"manifest\.json: the entry of encoder\.onnx lacks sha256 or bytes",
+    ),
 }
 
 
@@ -230,3 +282,94 @@ def test_a_tokenizer_from_another_run_is_refused(
     _edit_manifest(bundle_dir, rehash)
     with pytest.raises(BundleError, match=r"vocab_size 400 does not match .* \(405 pieces\)"):
         load_bundle(bundle_dir)
+
+
+# --- the manifest as an object ---------------------------------------------------------------
+
+
+@pytest.mark.skipif(not (SHIPPED / MANIFEST).is_file(), reason="no models/en-de in this checkout")
+def test_the_shipped_manifest_reads_and_writes_back_byte_for_byte() -> None:
+    text = (SHIPPED / MANIFEST).read_text(encoding="utf-8")
+    manifest = Manifest.from_json(text)
+    assert manifest.to_json() == text
+    assert list(json.loads(text)) == [*FIELD_ORDER]
+    assert (manifest.pair, manifest.quantization, manifest.vocab_size) == (
+        "en-de",
+        "int8-dynamic",
+        8000,
+    )
+    assert manifest.decoding is not None and manifest.decoding.beam_size == 5
+    assert manifest.files[ENCODER].bytes == (SHIPPED / ENCODER).stat().st_size
+
+
+def test_a_rewritten_bundle_keeps_every_value(bundle_dir: Path) -> None:
+    """update_bundle without changes: the same manifest (created included) and the same files,
+    so the same version."""
+    before = load_bundle(bundle_dir)
+    text = (bundle_dir / MANIFEST).read_text(encoding="utf-8")
+    after = update_bundle(bundle_dir)
+    assert after.manifest == before.manifest and after.version == before.version
+    assert (bundle_dir / MANIFEST).read_text(encoding="utf-8") == text
+
+
+def test_update_changes_only_what_it_is_given(bundle_dir: Path) -> None:
+    before = load_bundle(bundle_dir).manifest
+    decoding = DecodingConfig(beam_size=3)
+    after = update_bundle(bundle_dir, scores={"valid": 1}, decoding=decoding).manifest
+    assert (after.scores, after.decoding) == ({"valid": 1}, decoding)
+    assert dataclasses.replace(after, scores=before.scores, decoding=None) == before
+
+
+def test_a_manifest_validates_itself_when_built() -> None:
+    with pytest.raises(ManifestError) as refused:
+        tiny_manifest(quantization="int4", training={"steps": 1})
+    assert refused.value.problems == (
+        "quantization 'int4' is not one of ('int8-dynamic', 'int8-static', 'fp32')",
+        "training info lacks time_s",
+    )
+    assert isinstance(refused.value, BundleError)
+
+
+def test_a_manifest_keeps_its_own_copies() -> None:
+    training = {"steps": 1, "time_s": 2.0}
+    manifest = tiny_manifest(training=training)
+    training["steps"] = 99
+    assert manifest.training == {"steps": 1, "time_s": 2.0}
+
+
+def test_reading_collects_every_problem_of_the_fields() -> None:
+    data = json.loads(tiny_manifest().to_json())
+    del data["pair"]
+    data["parameters"] = None
+    data["extra"] = 1
+    with pytest.raises(ManifestError) as refused:
+        Manifest.from_dict(data)
+    assert set(refused.value.problems) == {
+        "manifest.json has unknown field(s) 'extra': written by a newer nmt? upgrade nmt",
+        "manifest.json lacks 'pair'",
+        "manifest.json: 'parameters' has the wrong type",
+        "manifest.json does not list encoder.onnx, decoder_step.onnx, sentencepiece.model, "
+        "MODEL_CARD.md",
+    }
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _Extended(Manifest):
+    """How another branch adds a field: typed, with a default, OPTIONAL."""
+
+    glossary: str | None = dataclasses.field(default=None, metadata=OPTIONAL)
+
+
+def test_an_optional_field_is_written_only_when_set(bundle_dir: Path) -> None:
+    plain = load_bundle(bundle_dir).manifest
+    fields = {f.name: getattr(plain, f.name) for f in dataclasses.fields(plain)}
+    unset = _Extended(**fields)
+    assert unset.to_json() == plain.to_json()  # bundles without it keep their manifests
+    assert _Extended.from_json(plain.to_json()) == unset
+    with_it = _Extended(**fields, glossary="terms.tsv")
+    assert json.loads(with_it.to_json())["glossary"] == "terms.tsv"
+    assert _Extended.from_json(with_it.to_json()) == with_it
+    with pytest.raises(ManifestError, match="'glossary' has the wrong type"):
+        _Extended.from_json(with_it.to_json().replace('"terms.tsv"', "3"))
+    with pytest.raises(ManifestError, match=r"unknown field\(s\) 'glossary'"):
+        Manifest.from_json(with_it.to_json())  # an older nmt asks for an upgrade

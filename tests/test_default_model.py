@@ -36,9 +36,9 @@ def test_it_verifies_fits_the_budget_and_records_scores() -> None:
     size = sum(p.stat().st_size for p in BUNDLE.iterdir() if p.is_file())
     assert size < MAX_BYTES, f"{size} bytes"
     manifest = load_bundle(BUNDLE).manifest
-    test = manifest["scores"]["test"]["parts"]
+    test = manifest.scores["test"]["parts"]
     assert test["gnome-user-docs"]["bleu"]["signature"].startswith("nrefs:1|")
-    assert manifest["scores"]["export"]["passed"] is True
+    assert manifest.scores["export"]["passed"] is True
     assert "BLEU" in (BUNDLE / "MODEL_CARD.md").read_text(encoding="utf-8")
 
 

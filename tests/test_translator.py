@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from nmt.config import DecodingConfig
+from nmt.protect import protect
 from nmt.segment import join_segments, sentence_spans
-from nmt.tokenizer import Tokenizer
+from nmt.tokenizer import EOS_ID, Tokenizer
 from nmt.translator import Translation, Translator
 from tests.translate_helpers import CopyModel, train_tiny_tokenizer
 
@@ -126,6 +127,18 @@ def test_a_repeated_sentence_is_translated_once(tok: Tokenizer) -> None:
     results = translator.translate(texts)
     assert [r.text for r in results] == ["the file.", "the menu. the file.", "the file."]
     assert sum(len(batch) for batch in model.encoded) == 2
+
+
+def test_encoder_inputs_are_the_rows_translate_searches(tok: Tokenizer) -> None:
+    """What the export's parity check decodes: the distinct sentences, split, normalised and
+    protected, exactly the rows `translate` gives the model."""
+    texts = ["the menu. the  file %s.", "the file %s.", "  "]
+    translator, model = copy_translator(tok)
+    rows = translator.encoder_inputs(texts)
+    translator.translate(texts)
+    assert sorted(rows) == sorted(row for batch in model.encoded for row in batch)
+    assert len(rows) == 2 and all(row[-1] == EOS_ID for row in rows)
+    assert tok.decode(rows[1][:-1]) == protect("the file %s.").text
 
 
 @pytest.mark.parametrize("text", ["", " ", "\n\n", "\t \n ", "\u200b"])

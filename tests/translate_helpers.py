@@ -7,14 +7,15 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from nmt.bundle import Bundle, write_bundle
+from nmt.bundle import Bundle, Manifest, write_bundle
 from nmt.config import ModelConfig
 from nmt.protect import RESERVED_SYMBOLS, mask_pair
-from nmt.search import State, reorder_state
+from nmt.search import ArrayState, reorder_state
 from nmt.tokenizer import EOS_ID, Tokenizer, train_tokenizer
 from tests.synthetic import pair
 
@@ -36,30 +37,40 @@ def train_tiny_tokenizer(path: Path, *, vocab_size: int = VOCAB) -> Tokenizer:
     return train_tokenizer(sentences, path, vocab_size=vocab_size)
 
 
-def tiny_bundle(
-    out: Path, spm_model: Path, *, vocab_size: int = VOCAB, **manifest: object
-) -> Bundle:
-    """A bundle with fake graph bytes around a real SentencePiece model."""
-    graphs = out.parent / f"{out.name}-graphs"
-    graphs.mkdir(parents=True, exist_ok=True)
-    (graphs / "enc.onnx").write_bytes(b"encoder graph " * 100)
-    (graphs / "dec.onnx").write_bytes(b"decoder graph " * 100)
-    fields: dict[str, object] = {
+def tiny_manifest(*, vocab_size: int = VOCAB, **fields: Any) -> Manifest:
+    """The manifest of `tiny_bundle`: these values, but for `fields`."""
+    values: dict[str, Any] = {
         "pair": "en-de",
         "model": ModelConfig(vocab_size=vocab_size),
         "parameters": 1234,
         "corpus_manifest_sha256": "ab" * 32,
         "training": {"steps": 10, "time_s": 1.5},
-        "model_card_text": "# tiny\n\nA test bundle.\n",
         "scores": {"test": {"bleu": 1.0, "signature": "nrefs:1|case:mixed"}},
     }
-    fields.update(manifest)
+    return Manifest(**{**values, **fields})
+
+
+def tiny_bundle(
+    out: Path,
+    spm_model: Path,
+    *,
+    vocab_size: int = VOCAB,
+    model_card_text: str = "# tiny\n\nA test bundle.\n",
+    **fields: Any,
+) -> Bundle:
+    """A bundle with fake graph bytes around a real SentencePiece model; `fields` change its
+    manifest (`tiny_manifest`)."""
+    graphs = out.parent / f"{out.name}-graphs"
+    graphs.mkdir(parents=True, exist_ok=True)
+    (graphs / "enc.onnx").write_bytes(b"encoder graph " * 100)
+    (graphs / "dec.onnx").write_bytes(b"decoder graph " * 100)
     return write_bundle(
         out,
+        tiny_manifest(vocab_size=vocab_size, **fields),
         encoder=graphs / "enc.onnx",
         decoder=graphs / "dec.onnx",
         spm_model=spm_model,
-        **fields,  # type: ignore[arg-type]
+        model_card_text=model_card_text,
     )
 
 
@@ -89,7 +100,7 @@ class CopyModel:
         self.script = None if script is None else [*script, EOS_ID]
         self.encoded: list[list[list[int]]] = []
 
-    def encode(self, src_ids: np.ndarray, src_lengths: np.ndarray) -> State:
+    def encode(self, src_ids: np.ndarray, src_lengths: np.ndarray) -> ArrayState:
         rows = [row[:n].tolist() for row, n in zip(src_ids, src_lengths, strict=True)]
         self.encoded.append(rows)
         width = max(src_ids.shape[1], len(self.script or ()))
@@ -111,7 +122,9 @@ class CopyModel:
             "source": np.zeros(src_ids.shape, dtype=np.float32),  # carries the width S
         }
 
-    def step(self, prev_tokens: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray, State]:
+    def step(
+        self, prev_tokens: np.ndarray, state: ArrayState
+    ) -> tuple[np.ndarray, np.ndarray, ArrayState]:
         rows = np.arange(prev_tokens.shape[0])
         t = np.minimum(state["t"], state["tokens"].shape[1] - 1)
         rest = 0.1 if self.runner_up is None else 0.05
@@ -123,7 +136,7 @@ class CopyModel:
         attention[rows, state["where"][rows, t]] = 1.0
         return log_probs, attention, {**state, "t": state["t"] + 1}
 
-    def reorder(self, state: State, indices: np.ndarray) -> State:
+    def reorder(self, state: ArrayState, indices: np.ndarray) -> ArrayState:
         return reorder_state(state, indices)
 
 
@@ -155,18 +168,21 @@ def onnx_bundle(factory: pytest.TempPathFactory) -> tuple[Path, object]:
             path.parent.mkdir(parents=True, exist_ok=True)
             export_graph(model, graph, path)
             check_graph(path, model.cfg, graph)
-        bundle = write_bundle(
-            root / "bundle",
-            encoder=graphs["encoder"],
-            decoder=graphs["decoder_step"],
-            spm_model=spm,
+        manifest = Manifest(
             pair="en-de",
             model=model.cfg,
             parameters=sum(p.numel() for p in model.parameters()),
             corpus_manifest_sha256=None,
             training={"steps": 0, "time_s": 0.0},
-            model_card_text="# tiny random model\n",
             quantization="fp32",
+        )
+        bundle = write_bundle(
+            root / "bundle",
+            manifest,
+            encoder=graphs["encoder"],
+            decoder=graphs["decoder_step"],
+            spm_model=spm,
+            model_card_text="# tiny random model\n",
         )
         _ONNX_BUNDLES[key] = (bundle.path, model)
     return _ONNX_BUNDLES[key]

@@ -41,7 +41,7 @@ class InputSpec:
     fmt: str
 
 
-def detect_format(paths: Sequence[Path], fmt: str | None = None) -> InputSpec:
+def detect_corpus_format(paths: Sequence[Path], fmt: str | None = None) -> InputSpec:
     """The input's format: given, or from the paths (two files: text; a folder: hf; suffix)."""
     if fmt is None:
         if len(paths) == 2:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -36,9 +37,9 @@ def record_scores(bundle_dir: Path, report: Mapping[str, Any], corpus_dir: Path)
     """Write the report's test scores into the bundle's manifest and model card. The card's data
     section needs the corpus manifest: it is used when its sha256 is the one the bundle records."""
     bundle = load_bundle(bundle_dir)
-    scores = {**bundle.manifest["scores"], "test": manifest_scores(report)}
-    corpus = _corpus_manifest(corpus_dir, bundle.manifest.get("corpus_manifest_sha256"))
-    card = render_model_card({**bundle.manifest, "scores": scores}, corpus)
+    scores = {**bundle.manifest.scores, "test": manifest_scores(report)}
+    corpus = _corpus_manifest(corpus_dir, bundle.manifest.corpus_manifest_sha256)
+    card = render_model_card(dataclasses.replace(bundle.manifest, scores=scores), corpus)
     return update_bundle(bundle_dir, scores=scores, model_card_text=card)
 
 

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from nmt.bundle import Bundle, write_bundle
+from nmt.bundle import Bundle, Manifest, write_bundle
 from nmt.config import DecodingConfig, TrainConfig, load_yaml, to_dict
 from nmt.export.graphs import DECODER_FILE, ENCODER_FILE
 from nmt.export.run import ExportError, ExportReport
@@ -82,30 +82,23 @@ def make_bundle(
         raise ExportError(f"{graphs}: no {ENCODER_FILE}; was this variant exported?")
     cfg = load_yaml(TrainConfig, run_dir / "config.yaml")
     sha, corpus = corpus_manifest(corpus_dir)
-    training = training_facts(run_dir, cfg)
-    scores = {"export": _parity_summary(report)}
-    manifest: dict[str, Any] = {
-        "pair": cfg.pair,
-        "model": to_dict(cfg.model),
-        "parameters": report.parameters,
-        "quantization": quantization,
-        "training": training,
-        "scores": scores,
-    }
-    return write_bundle(
-        out_dir,
-        encoder=graphs / ENCODER_FILE,
-        decoder=graphs / DECODER_FILE,
-        spm_model=run_dir / "spm.model",
+    manifest = Manifest(
         pair=cfg.pair,
         model=cfg.model,
         parameters=report.parameters,
         corpus_manifest_sha256=sha,
-        training=training,
-        model_card_text=render_model_card(manifest, corpus),
-        scores=scores,
+        training=training_facts(run_dir, cfg),
+        scores={"export": _parity_summary(report)},
         quantization=quantization,
         decoding=decoding,
+    )
+    return write_bundle(
+        out_dir,
+        manifest,
+        encoder=graphs / ENCODER_FILE,
+        decoder=graphs / DECODER_FILE,
+        spm_model=run_dir / "spm.model",
+        model_card_text=render_model_card(manifest, corpus),
     )
 
 

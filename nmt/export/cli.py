@@ -132,7 +132,7 @@ def _bundles(
             parts={"valid": (0, n)},
         )
         decoding, table = tune_length_penalty(Translator.load(args.out_dir), valid)
-        scores = {**bundle.manifest["scores"], "valid_length_penalty": table}
+        scores = {**bundle.manifest.scores, "valid_length_penalty": table}
         bundle = update_bundle(args.out_dir, decoding=decoding, scores=scores)
         out["valid_length_penalty"] = table
     out[str(args.out_dir)] = bundle.version
@@ -141,6 +141,6 @@ def _bundles(
     for path, quantization in extra:
         if path:
             write(path, quantization)
-            side = update_bundle(path, decoding=bundle.decoding, scores=bundle.manifest["scores"])
+            side = update_bundle(path, decoding=bundle.decoding, scores=bundle.manifest.scores)
             out[str(path)] = side.version
     return out

@@ -21,7 +21,7 @@ import numpy as np
 
 from nmt.config import DecodingConfig
 from nmt.search import StepModel, search
-from nmt.search.protocol import FloatArray, IntArray, State
+from nmt.search.protocol import ArrayState, FloatArray, IntArray
 from nmt.tokenizer import BOS_ID, EOS_ID
 from nmt.translator import pad_batch
 
@@ -157,10 +157,12 @@ class RecordingModel:
         self.feeds: list[dict[str, np.ndarray]] = []
         self._count = 0
 
-    def encode(self, src_ids: IntArray, src_lengths: IntArray) -> State:
+    def encode(self, src_ids: IntArray, src_lengths: IntArray) -> ArrayState:
         return self.inner.encode(src_ids, src_lengths)
 
-    def step(self, prev_tokens: IntArray, state: State) -> tuple[FloatArray, FloatArray, State]:
+    def step(
+        self, prev_tokens: IntArray, state: ArrayState
+    ) -> tuple[FloatArray, FloatArray, ArrayState]:
         if self._count % self.every == 0:
             feed = {key: state[key] for key in self.inner.state_keys}
             feed["prev_tokens"] = np.asarray(prev_tokens, dtype=np.int64)
@@ -168,5 +170,5 @@ class RecordingModel:
         self._count += 1
         return self.inner.step(prev_tokens, state)
 
-    def reorder(self, state: State, indices: IntArray) -> State:
+    def reorder(self, state: ArrayState, indices: IntArray) -> ArrayState:
         return self.inner.reorder(state, indices)

@@ -31,11 +31,9 @@ from nmt.checkpoints import CheckpointLoader
 from nmt.errors import NmtError
 from nmt.export.graphs import DECODER_FILE, ENCODER_FILE, export_graphs
 from nmt.export.parity import TOLERANCE, Agreement, Decodings, NumericParity, numeric_parity
-from nmt.normalize import normalize
 from nmt.paths import data_dir
-from nmt.protect import protect
 from nmt.tokenizer import Tokenizer
-from nmt.translator import source_ids
+from nmt.translator import Translator
 from nmt.tsv import TsvError, read_sources
 
 if TYPE_CHECKING:
@@ -116,11 +114,12 @@ def valid_sources(corpus_dir: Path, count: int) -> list[str]:
     return [sources[int(i * step)] for i in range(count)]
 
 
-def encode_sources(tokenizer: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
-    """Encoder input ids exactly as the Translator makes them: normalize -> protect ->
-    SentencePiece -> + EOS (`nmt.translator.source_ids`)."""
-    masked = [protect(normalize(text)).text for text in texts]
-    return source_ids(tokenizer, masked)
+def encode_sources(model: Seq2Seq, tokenizer: Tokenizer, texts: Sequence[str]) -> list[list[int]]:
+    """Encoder input ids of `texts` exactly as the Translator makes them: its own preprocessing
+    (`Translator.encoder_inputs`: one row per distinct sentence)."""
+    from nmt.search.torch_backend import TorchStepModel
+
+    return Translator(TorchStepModel(model), tokenizer).encoder_inputs(texts)
 
 
 @contextmanager
@@ -251,7 +250,7 @@ def export_run(
     tokenizer = Tokenizer.load(run_dir / "spm.model")
     corpus = corpus_dir or cfg.data or data_dir(cfg.pair)
     texts = valid_sources(corpus, 2 * parity_sentences if static else parity_sentences)
-    all_rows = encode_sources(tokenizer, texts)
+    all_rows = encode_sources(model, tokenizer, texts)
     # With `static`, every other sentence calibrates and the rest check parity.
     rows, calibration = (all_rows[::2], all_rows[1::2]) if static else (all_rows, [])
     report = ExportReport(

@@ -1,7 +1,7 @@
 """Keyboard accelerators in catalog entries (`_Open`, `&Open`): taken out before translation
 and put back once, so the translation carries exactly one marker.
 
-Candidates are found by the corpus rule (`nmt.corpus.sources.accelerators.marker_positions`:
+Candidates are found by the corpus rule (`nmt.corpus.sources.gettext_cleaning.marker_positions`:
 a single marker before a letter or digit, outside placeholders, markup, entities, URLs and
 paths). An entry has an accelerator when it has exactly one candidate of a marker the catalog
 uses. The catalog's markers: the one it declares (a PO header's `X-Accelerator-Marker`), else
@@ -19,7 +19,7 @@ import logging
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 
-from nmt.corpus.sources.accelerators import CATALOG_MARKERS, marker_positions
+from nmt.corpus.sources.gettext_cleaning import CATALOG_MARKERS, marker_positions
 from nmt.protect import protect
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ chunks, then written at once.
 A catalog is small next to the line formats (the largest Debian `.po` files are a few MB), so
 it is parsed whole by translate-toolkit; what must survive a crash is the translation work.
 The distinct texts of the catalog go to the model in chunks; each chunk's results are appended
-to `OUTPUT.partial` as JSON lines and committed (`checkpoint.Checkpoint`), so a rerun of the
+to `OUTPUT.partial` as JSON lines and committed (`resume.PartialOutput`), so a rerun of the
 same command reuses them. The catalog itself is written through a temporary file and a rename.
 """
 
@@ -17,9 +17,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from nmt.files.checkpoint import Checkpoint, atomic_write, input_identity
-from nmt.files.progressbar import ProgressBar
+from nmt.files.resume import PartialOutput, atomic_write, input_identity
 from nmt.files.summary import TranslateFn, summary
+from nmt.progress import ProgressBar
 from nmt.translator import Translation
 
 CHUNK_TEXTS = 500  # texts translated and committed together
@@ -54,27 +54,29 @@ def translate_catalog(
     chunk_texts = chunk_texts or CHUNK_TEXTS
     digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()
     identity = {**settings, **input_identity(source), "format": catalog.fmt, "texts": digest}
-    checkpoint = Checkpoint(output, identity)
-    out, position = checkpoint.open()
-    results = _committed(checkpoint.partial, position.out_offset)
+    resume = PartialOutput(output, identity)
+    out, position = resume.open()
+    results = _committed(resume.partial, position.out_offset)
     started, translated = time.perf_counter(), 0
     try:
-        with ProgressBar(len(texts), initial=len(results), desc=output.name) as bar:
+        with ProgressBar(
+            len(texts), initial=len(results), desc=output.name, unit="seg", smoothing=0.1
+        ) as bar:
             for start in range(len(results), len(texts), chunk_texts):
                 chunk = texts[start : start + chunk_texts]
                 done = list(translate(chunk))
                 out.write(b"".join(_record(t) for t in done))
                 results += done
                 position.done = len(results)
-                checkpoint.commit(position)
+                resume.commit(position)
                 translated += len(chunk)
                 bar.update(len(chunk))
     finally:
-        checkpoint.close()
+        resume.close()
     counts: dict[str, int] = {"texts": len(texts)}
     catalog.apply(dict(zip(texts, results, strict=True)), counts)
     atomic_write(output, catalog.serialize())
-    checkpoint.discard()
+    resume.discard()
     return summary(output, catalog.fmt, counts, translated, time.perf_counter() - started)
 
 

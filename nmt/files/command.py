@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nmt.files.errors import FileInputError
-from nmt.files.formats import CATALOG_FORMATS, FORMATS, LINE_FORMATS, detect_format
+from nmt.files.formats import CATALOG_FORMATS, FORMATS, LINE_FORMATS, detect_file_format
 from nmt.files.records import Shard
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def _check_paths(args: argparse.Namespace) -> tuple[Path, Path]:
 def _prepare(args: argparse.Namespace, source: Path, output: Path) -> Callable[..., Any]:
     """Check the options against the format and read what can be read without a model;
     returns `run(translate, settings, language) -> summary`."""
-    fmt = detect_format(source, args.format)
+    fmt = detect_file_format(source, args.format)
     if fmt in LINE_FORMATS:
         if args.overwrite:
             raise FileInputError(source, "--overwrite is for catalogs (po, pot, xliff)")

@@ -24,7 +24,7 @@ _EXTENSIONS = {
 }
 
 
-def detect_format(path: Path, override: str | None = None) -> str:
+def detect_file_format(path: Path, override: str | None = None) -> str:
     """`override` when given (one of `FORMATS`), else the format of `path`'s extension.
 
     Raises FileInputError for an unknown extension, naming the choices.

@@ -1,7 +1,7 @@
 """Lazy line reading for the line formats: byte ranges, shards, line numbers and decoding.
 
 A file is read as bytes, one line at a time, so memory never depends on the file's length and
-every position is a byte offset that a checkpoint can seek back to. Shards are byte ranges cut
+every position is a byte offset that a resumed run can seek back to. Shards are byte ranges cut
 at line starts (as Hadoop splits text): shard i of n holds the lines that start in
 `[size*i/n, size*(i+1)/n)` rounded forward to line starts, so the shards of a file are disjoint,
 in order and together hold every line, and no shard needs to count the lines before it to
@@ -51,7 +51,7 @@ class Line:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class Span:
+class ShardRange:
     """The byte range `[start, end)` of a shard and its lines: `first` is the number of the
     line at `start`, `lines` how many lines start in the range."""
 
@@ -82,7 +82,7 @@ def _count_newlines(fh: BinaryIO, start: int, end: int) -> int:
     return count
 
 
-def shard_span(path: Path, shard: Shard | None) -> Span:
+def shard_range(path: Path, shard: Shard | None) -> ShardRange:
     """Where `shard` (None: the whole file) lies in `path`, and its line numbers and count.
 
     Counting reads the file once up to the shard's end in 1 MiB blocks (a second per ~GB).
@@ -102,7 +102,7 @@ def shard_span(path: Path, shard: Shard | None) -> Span:
                 inside += fh.read(1) != b"\n"
     except OSError as err:
         raise FileInputError(path, f"cannot read: {err.strerror or err}") from None
-    return Span(start, end, before + 1, inside)
+    return ShardRange(start, end, before + 1, inside)
 
 
 def read_lines(path: Path, start: int, end: int, first: int) -> Iterator[Line]:

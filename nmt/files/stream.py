@@ -3,7 +3,7 @@
 Memory is bounded by the chunk size: lines are read lazily (`records.read_lines`), a chunk's
 texts go to the translate function in one call (the Translator deduplicates them and sorts
 them by length into batches) and the chunk's output, in input order, is appended to the
-checkpoint's `.partial` file and committed before the next chunk is read.
+`.partial` file (`resume.PartialOutput`) and committed before the next chunk is read.
 
 Bad lines (not UTF-8, a missing column or field, not JSON) stop the run with an error naming
 file and line; with `skip_bad` they are counted by reason and left out (TSV, JSONL) or written
@@ -20,12 +20,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from nmt.files.checkpoint import Checkpoint, Position, input_identity
 from nmt.files.codecs import LineCodec, Parsed, RecordError, TsvCodec
 from nmt.files.errors import FileInputError
-from nmt.files.progressbar import ProgressBar
-from nmt.files.records import BOM, Line, Shard, line_end, read_lines, shard_span, split_line
+from nmt.files.records import BOM, Line, Shard, line_end, read_lines, shard_range, split_line
+from nmt.files.resume import PartialOutput, Position, input_identity
 from nmt.files.summary import TranslateFn, summary
+from nmt.progress import ProgressBar
 
 logger = logging.getLogger(__name__)
 
@@ -62,29 +62,31 @@ def translate_lines(
     """Translate `job.input` (or its shard) into `job.output`, resuming a run of the same
     `settings` (the model and decoding; the input identity and job options are added here).
     Returns the summary (see `summary.summary`)."""
-    span = shard_span(job.input, job.shard)
+    span = shard_range(job.input, job.shard)
     if job.codec.header:
         _read_header(job)
     shard = f"{job.shard.index + 1}/{job.shard.count}" if job.shard else None
     options = {"format": job.fmt, "codec": vars(job.codec), "shard": shard}
-    checkpoint = Checkpoint(job.output, {**settings, **options, **input_identity(job.input)})
-    out, position = checkpoint.open()
+    resume = PartialOutput(job.output, {**settings, **options, **input_identity(job.input)})
+    out, position = resume.open()
     start = position.in_offset if position.done else span.start
     lines = read_lines(job.input, start, span.end, span.first + position.done)
     started, translated = time.perf_counter(), 0
     try:
-        with ProgressBar(span.lines, initial=position.done, desc=job.output.name) as bar:
+        with ProgressBar(
+            span.lines, initial=position.done, desc=job.output.name, unit="seg", smoothing=0.1
+        ) as bar:
             for chunk in _chunks(lines, job.chunk_lines or CHUNK_LINES):
                 data, segments = _chunk_output(job, chunk, translate, position)
                 out.write(data.encode("utf-8"))
                 position.done += len(chunk)
                 position.in_offset = chunk[-1].end
-                checkpoint.commit(position)
+                resume.commit(position)
                 translated += segments
                 bar.update(len(chunk))
     finally:
-        checkpoint.close()
-    checkpoint.finish()
+        resume.close()
+    resume.finish()
     counts = {"lines": position.done, **position.counts}
     return summary(job.output, job.fmt, counts, translated, time.perf_counter() - started)
 

@@ -9,6 +9,6 @@ Modules (one job each): `embeddings` (tables, variational and word dropout), `en
 (vocabulary projection, optionally tied), `init` (weight initialisation), `seq2seq` (the model).
 """
 
-from nmt.model.seq2seq import Seq2Seq, State
+from nmt.model.seq2seq import Seq2Seq, TensorState
 
-__all__ = ["Seq2Seq", "State"]
+__all__ = ["Seq2Seq", "TensorState"]

@@ -26,11 +26,11 @@ from nmt.model.output import OutputLayer
 
 logger = logging.getLogger(__name__)
 
-State = dict[str, Tensor]
+TensorState = dict[str, Tensor]
 """Decoder state: name -> tensor, batch axis first on every entry."""
 
 STATIC_KEYS: tuple[str, str, str] = ("memory", "memory_proj", "src_mask")
-"""State entries fixed by `encode` and passed through unchanged by `step`."""
+"""TensorState entries fixed by `encode` and passed through unchanged by `step`."""
 
 
 class Seq2Seq(nn.Module):
@@ -86,7 +86,7 @@ class Seq2Seq(nn.Module):
 
     @property
     def recurrent_keys(self) -> tuple[str, ...]:
-        """State entries that `step` updates: h, c (LSTM only), feed (input feeding only)."""
+        """TensorState entries that `step` updates: h, c (LSTM only), feed (input feeding only)."""
         keys = ["h"]
         if self.cfg.cell == "lstm":
             keys.append("c")
@@ -103,7 +103,7 @@ class Seq2Seq(nn.Module):
         """Parameter count; a shared or tied table counts once (`parameters()` dedupes)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
-    def encode(self, src_ids: Tensor, src_lengths: Tensor) -> State:
+    def encode(self, src_ids: Tensor, src_lengths: Tensor) -> TensorState:
         """src_ids int64 [B, S] (PAD after each sentence), src_lengths int64 [B], each in 0..S
         (0: an empty source, decoded from the bridge state alone).
 
@@ -122,7 +122,7 @@ class Seq2Seq(nn.Module):
         src_mask = positions.unsqueeze(0) < src_lengths.to(src_ids.device).unsqueeze(1)
         memory = enc.memory.masked_fill(~src_mask.unsqueeze(-1), 0.0)
         h, c = self.bridge(enc.final_h, enc.final_c)
-        state: State = {
+        state: TensorState = {
             "memory": memory,
             "memory_proj": self.decoder.attention.project_memory(memory),
             "src_mask": src_mask,
@@ -136,7 +136,7 @@ class Seq2Seq(nn.Module):
 
     def step(
         self, prev_tokens: Tensor, state: Mapping[str, Tensor]
-    ) -> tuple[Tensor, Tensor, State]:
+    ) -> tuple[Tensor, Tensor, TensorState]:
         """prev_tokens int64 [B] (BOS first), state from `encode` or `step` ->
         (log_probs float [B, V], attention float [B, S], new state).
 
@@ -146,7 +146,7 @@ class Seq2Seq(nn.Module):
         emb = self.embeddings.embed_target(prev_tokens.unsqueeze(1)).squeeze(1)
         vec, weights, recurrent = self.decoder.step(emb, state)
         log_probs = torch.log_softmax(self.output(vec), dim=-1)
-        new_state: State = {key: state[key] for key in STATIC_KEYS}
+        new_state: TensorState = {key: state[key] for key in STATIC_KEYS}
         new_state.update(recurrent)
         return log_probs, weights, new_state
 

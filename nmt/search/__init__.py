@@ -11,9 +11,9 @@ from nmt.search.length_penalty import length_penalty, penalized_score
 from nmt.search.limits import max_output_lengths
 from nmt.search.protocol import (
     SENTENCE_KEY,
+    ArrayState,
     Hypothesis,
     SearchCancelledError,
-    State,
     StepModel,
     StopCheck,
     reorder_state,
@@ -21,9 +21,9 @@ from nmt.search.protocol import (
 
 __all__ = [
     "SENTENCE_KEY",
+    "ArrayState",
     "Hypothesis",
     "SearchCancelledError",
-    "State",
     "StepModel",
     "StopCheck",
     "beam_search",

@@ -42,12 +42,12 @@ from nmt.search.hypotheses import KeptScores, best_first, make_hypothesis
 from nmt.search.length_penalty import best_reachable_score, penalty_table
 from nmt.search.limits import check_batch, forbid_eos, max_output_lengths
 from nmt.search.protocol import (
+    ArrayState,
     BoolArray,
     FloatArray,
     Hypothesis,
     IntArray,
     ScoreArray,
-    State,
     StepModel,
     StopCheck,
     check_stop,
@@ -157,7 +157,7 @@ def beam_search(
     return [best_first(hyps, cfg.n_best) for hyps in search.results]
 
 
-def _start(search: _Search, ids: IntArray, bos_id: int) -> tuple[_Beams, State]:
+def _start(search: _Search, ids: IntArray, bos_id: int) -> tuple[_Beams, ArrayState]:
     """Encode the batch and expand it to K slots per sentence; only slot 0 is live."""
     beam = search.cfg.beam_size
     for sentence in np.flatnonzero(search.caps <= 0).tolist():  # nothing may be emitted
@@ -179,7 +179,9 @@ def _start(search: _Search, ids: IntArray, bos_id: int) -> tuple[_Beams, State]:
     return beams, search.model.reorder(state, np.repeat(active, beam))
 
 
-def _advance(search: _Search, beams: _Beams, state: State, step: int) -> tuple[_Beams, State]:
+def _advance(
+    search: _Search, beams: _Beams, state: ArrayState, step: int
+) -> tuple[_Beams, ArrayState]:
     """One decoder step for all live beams: end hypotheses, pick the next beams, stop sentences."""
     log_probs, attention, state = search.model.step(beams.prev, state)
     if step < search.cfg.min_length:
@@ -287,8 +289,8 @@ def _cannot_improve(
 
 
 def _regroup(
-    model: StepModel, beams: _Beams, state: State, chosen: _Extensions, keep: IntArray
-) -> tuple[_Beams, State]:
+    model: StepModel, beams: _Beams, state: ArrayState, chosen: _Extensions, keep: IntArray
+) -> tuple[_Beams, ArrayState]:
     """Follow the back-pointers of the sentences `keep` [A'] and drop the others, in one take."""
     if keep.size < beams.sentences.size:  # some sentences stopped: leave their rows out
         beam = chosen.scores.shape[1]

@@ -13,12 +13,12 @@ from nmt.search.hypotheses import make_hypothesis
 from nmt.search.length_penalty import penalty_table
 from nmt.search.limits import check_batch, forbid_eos, max_output_lengths
 from nmt.search.protocol import (
+    ArrayState,
     BoolArray,
     FloatArray,
     Hypothesis,
     IntArray,
     ScoreArray,
-    State,
     StepModel,
     StopCheck,
     check_stop,
@@ -110,8 +110,8 @@ def greedy_search(
 
 
 def _advance(
-    model: StepModel, state: State, run: _Greedy, step: int, eos_id: int, cfg: DecodingConfig
-) -> State:
+    model: StepModel, state: ArrayState, run: _Greedy, step: int, eos_id: int, cfg: DecodingConfig
+) -> ArrayState:
     """One decoder step for every state row; record the argmax of the rows still decoding."""
     log_probs, attention, state = model.step(run.prev, state)
     if step < cfg.min_length:
@@ -131,7 +131,7 @@ def _advance(
     return _compact(model, state, run)
 
 
-def _compact(model: StepModel, state: State, run: _Greedy) -> State:
+def _compact(model: StepModel, state: ArrayState, run: _Greedy) -> ArrayState:
     """Drop the rows of done sentences from the state once enough of them are done."""
     keep = ~run.done[run.rows]
     dropped = keep.size - int(np.count_nonzero(keep))

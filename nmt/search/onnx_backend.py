@@ -30,7 +30,7 @@ import numpy as np
 import onnxruntime as ort
 
 from nmt.errors import NmtError
-from nmt.search.protocol import SENTENCE_KEY, FloatArray, IntArray, State, reorder_state
+from nmt.search.protocol import SENTENCE_KEY, ArrayState, FloatArray, IntArray, reorder_state
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ class OnnxStepModel:
         self._step_outputs = dec_out
         self.vocab_size = int(decoder.get_outputs()[0].shape[1])
 
-    def encode(self, src_ids: IntArray, src_lengths: IntArray) -> State:
+    def encode(self, src_ids: IntArray, src_lengths: IntArray) -> ArrayState:
         """int64 [B, S], int64 [B] (each in 0..S) -> the initial state: the encoder's outputs
         (memory [B, S, M], memory_proj, src_mask bool [B, S], h, c, feed) and SENTENCE_KEY."""
         feed = {
@@ -129,12 +129,14 @@ class OnnxStepModel:
             "src_lengths": np.ascontiguousarray(src_lengths, dtype=np.int64),
         }
         values = self.encoder.run(None, feed)
-        state: State = dict(zip(self.state_keys, values, strict=True))
+        state: ArrayState = dict(zip(self.state_keys, values, strict=True))
         # Lets `reorder` keep the per-sentence arrays when beams only move within a sentence.
         state[SENTENCE_KEY] = np.arange(feed["src_ids"].shape[0], dtype=np.int64)
         return state
 
-    def step(self, prev_tokens: IntArray, state: State) -> tuple[FloatArray, FloatArray, State]:
+    def step(
+        self, prev_tokens: IntArray, state: ArrayState
+    ) -> tuple[FloatArray, FloatArray, ArrayState]:
         """int64 [N], state -> (log_probs float32 [N, V], attention float32 [N, S], state).
 
         Entries other than the recurrent ones (the static arrays, SENTENCE_KEY, anything the
@@ -143,11 +145,11 @@ class OnnxStepModel:
         feed: dict[str, Any] = {key: state[key] for key in self.state_keys}
         feed["prev_tokens"] = np.ascontiguousarray(prev_tokens, dtype=np.int64)
         log_probs, attention, *recurrent = self.decoder.run(self._step_outputs, feed)
-        out: State = dict(state)
+        out: ArrayState = dict(state)
         out.update(zip(self.recurrent_keys, recurrent, strict=True))
         return log_probs, attention, out
 
-    def reorder(self, state: State, indices: IntArray) -> State:
+    def reorder(self, state: ArrayState, indices: IntArray) -> ArrayState:
         """Rows `indices` (int64 [N']) of every entry; the static arrays are reused, not
         copied, when every row position stays on its sentence (see `reorder_state`)."""
         rows = np.asarray(indices, dtype=np.int64)

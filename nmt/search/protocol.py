@@ -8,11 +8,12 @@ step(prev_tokens, state)      -> (log_probs [N, V], attention [N, S], state)
 reorder(state, indices)       -> state
 ```
 
-A `State` is a flat dict of arrays whose FIRST axis is the row axis (a sentence in greedy search,
-a sentence x beam slot in beam search). Everything a step needs travels in it, the encoder's
-outputs included (by convention `"memory"` [N, S, H] and `"src_mask"` [N, S] bool, plus whatever
-recurrent state the decoder has), so that expanding a batch to beams, following beam back-pointers
-and dropping finished sentences are all one generic take along axis 0 (`reorder_state`).
+An `ArrayState` is a flat dict of NumPy arrays whose FIRST axis is the row axis (a sentence in
+greedy search, a sentence x beam slot in beam search). Everything a step needs travels in it, the
+encoder's outputs included (by convention `"memory"` [N, S, H] and `"src_mask"` [N, S] bool, plus
+whatever recurrent state the decoder has), so that expanding a batch to beams, following beam
+back-pointers and dropping finished sentences are all one generic take along axis 0
+(`reorder_state`). (The PyTorch model's own state is `nmt.model.TensorState`.)
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ FloatArray: TypeAlias = NDArray[np.float32]
 ScoreArray: TypeAlias = NDArray[np.float64]
 BoolArray: TypeAlias = NDArray[np.bool_]
 
-State: TypeAlias = dict[str, NDArray[Any]]
+ArrayState: TypeAlias = dict[str, NDArray[Any]]
 """Decoder state: every array has the row axis (batch, or batch * beam) first."""
 
 
@@ -52,7 +53,9 @@ SENTENCE_KEY = "sentence"
 """Optional state key: int64 [N], the batch index of the source sentence of each row."""
 
 
-def reorder_state(state: State, indices: IntArray, *, per_sentence: Collection[str] = ()) -> State:
+def reorder_state(
+    state: ArrayState, indices: IntArray, *, per_sentence: Collection[str] = ()
+) -> ArrayState:
     """Take rows `indices` (int64 [N'], any order, repeats allowed) of every array in `state`.
 
     This is the whole of beam bookkeeping on the model side: beam expansion is
@@ -85,7 +88,7 @@ class StepModel(Protocol):
     - returned arrays may be kept by the search but are never written to.
     """
 
-    def encode(self, src_ids: IntArray, src_lengths: IntArray) -> State:
+    def encode(self, src_ids: IntArray, src_lengths: IntArray) -> ArrayState:
         """Encode a padded batch.
 
         src_ids: int64 [B, S], padded after each sentence's `src_lengths[i]` tokens.
@@ -94,7 +97,9 @@ class StepModel(Protocol):
         """
         ...
 
-    def step(self, prev_tokens: IntArray, state: State) -> tuple[FloatArray, FloatArray, State]:
+    def step(
+        self, prev_tokens: IntArray, state: ArrayState
+    ) -> tuple[FloatArray, FloatArray, ArrayState]:
         """Advance every row by one target token.
 
         prev_tokens: int64 [N], the previous output token of each row (BOS at the first step).
@@ -103,7 +108,7 @@ class StepModel(Protocol):
         """
         ...
 
-    def reorder(self, state: State, indices: IntArray) -> State:
+    def reorder(self, state: ArrayState, indices: IntArray) -> ArrayState:
         """Take rows `indices` (int64 [N']) of `state`; `reorder_state` is the reference."""
         ...
 

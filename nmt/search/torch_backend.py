@@ -20,7 +20,7 @@ import torch
 from numpy.typing import NDArray
 
 from nmt.model.seq2seq import STATIC_KEYS, Seq2Seq
-from nmt.search.protocol import SENTENCE_KEY, FloatArray, IntArray, State
+from nmt.search.protocol import SENTENCE_KEY, ArrayState, FloatArray, IntArray
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class TorchStepModel:
     def _tensors(self, state: Mapping[str, NDArray[Any]]) -> dict[str, torch.Tensor]:
         return {key: _to_torch(value, self.device) for key, value in state.items()}
 
-    def encode(self, src_ids: IntArray, src_lengths: IntArray) -> State:
+    def encode(self, src_ids: IntArray, src_lengths: IntArray) -> ArrayState:
         """int64 [B, S], int64 [B] (each in 0..S) -> the initial state (see `Seq2Seq.encode`).
 
         Raises RuntimeError when the model has been put back in training mode.
@@ -68,12 +68,14 @@ class TorchStepModel:
         lengths = _to_torch(np.asarray(src_lengths, dtype=np.int64), self.device)
         with torch.inference_mode():
             state = self.model.encode(ids, lengths)
-        out: State = {key: _to_numpy(value) for key, value in state.items()}
+        out: ArrayState = {key: _to_numpy(value) for key, value in state.items()}
         # Lets `reorder` keep the per-sentence arrays when beams only move within a sentence.
         out[SENTENCE_KEY] = np.arange(ids.shape[0], dtype=np.int64)
         return out
 
-    def step(self, prev_tokens: IntArray, state: State) -> tuple[FloatArray, FloatArray, State]:
+    def step(
+        self, prev_tokens: IntArray, state: ArrayState
+    ) -> tuple[FloatArray, FloatArray, ArrayState]:
         """int64 [N], state -> (log_probs float32 [N, V], attention float32 [N, S], state)."""
         prev = _to_torch(np.asarray(prev_tokens, dtype=np.int64), self.device)
         inputs = {key: state[key] for key in self.model.state_keys}
@@ -83,12 +85,12 @@ class TorchStepModel:
         # static entries (the model returns the same tensors) and keys the model does not use
         # (SENTENCE_KEY, or anything a search adds).
         recurrent = self.model.recurrent_keys
-        out: State = {key: value for key, value in state.items() if key not in recurrent}
+        out: ArrayState = {key: value for key, value in state.items() if key not in recurrent}
         out.update((key, _to_numpy(new_state[key])) for key in recurrent)
         # .float() is a no-op for an fp32 model and makes the protocol's float32 otherwise.
         return _to_numpy(log_probs.float()), _to_numpy(attention.float()), out
 
-    def reorder(self, state: State, indices: IntArray) -> State:
+    def reorder(self, state: ArrayState, indices: IntArray) -> ArrayState:
         """Rows `indices` (int64 [N']) of every entry, by `index_select` on the torch side.
 
         Same result as `reorder_state(state, indices, per_sentence=STATIC_KEYS)`: when every
@@ -104,7 +106,7 @@ class TorchStepModel:
             and np.array_equal(sentence[rows], sentence)
         )
         index = _to_torch(rows, self.device)
-        out: State = {}
+        out: ArrayState = {}
         with torch.inference_mode():
             for key, value in state.items():
                 if same_sentence and key in STATIC_KEYS:

@@ -90,9 +90,9 @@ def test_record_writes_test_scores_into_the_bundle(
     ]
     assert main(args) == 0
     bundle = load_bundle(bundle_dir)  # still verifies: the manifest was re-hashed properly
-    test = bundle.manifest["scores"]["test"]
+    test = bundle.manifest.scores["test"]
     assert test["parts"]["user"]["bleu"]["signature"].startswith("nrefs:1")
-    assert "export" in bundle.manifest["scores"]  # the export's parity summary is kept
+    assert "export" in bundle.manifest.scores  # the export's parity summary is kept
     card = (bundle_dir / MODEL_CARD).read_text(encoding="utf-8")
     assert "| user | 10 |" in card and "Not evaluated yet" not in card
     assert "| synthetic" in card or "| source | train |" in card

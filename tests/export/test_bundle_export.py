@@ -18,16 +18,16 @@ def test_the_bundle_records_training_parity_and_decoding(bundles: Path, corpus: 
     bundle = load_bundle(bundles / "int8")
     manifest = bundle.manifest
     assert bundle.quantization == "int8-dynamic"
-    assert manifest["training"]["steps"] > 0 and manifest["training"]["time_s"] > 0
-    assert manifest["training"]["best_valid_bleu"] >= 0
-    assert manifest["scores"]["export"]["passed"] is True
-    assert manifest["scores"]["export"]["fp32_vs_torch"]["greedy"] == 1.0
-    table = manifest["scores"]["valid_length_penalty"]
+    assert manifest.training["steps"] > 0 and manifest.training["time_s"] > 0
+    assert manifest.training["best_valid_bleu"] >= 0
+    assert manifest.scores["export"]["passed"] is True
+    assert manifest.scores["export"]["fp32_vs_torch"]["greedy"] == 1.0
+    table = manifest.scores["valid_length_penalty"]
     assert [row["length_penalty"]["type"] for row in table] == ["none", "avg", "gnmt", "gnmt"]
     best = max(table, key=lambda row: row["bleu"])
     assert bundle.decoding is not None
     assert bundle.decoding.length_penalty.type == best["length_penalty"]["type"]
-    corpus_sha = manifest["corpus_manifest_sha256"]
+    corpus_sha = manifest.corpus_manifest_sha256
     import hashlib
 
     assert corpus_sha == hashlib.sha256((corpus / "manifest.json").read_bytes()).hexdigest()

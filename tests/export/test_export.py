@@ -34,7 +34,8 @@ def _onnx(folder: Path) -> OnnxStepModel:
 
 def _rows(run_dir: Path, corpus: Path, count: int) -> list[list[int]]:
     texts = export_module.valid_sources(corpus, count)
-    return export_module.encode_sources(Tokenizer.load(run_dir / "spm.model"), texts)
+    _, model = load_checkpoint(run_dir / "best.ckpt")
+    return export_module.encode_sources(model, Tokenizer.load(run_dir / "spm.model"), texts)
 
 
 def test_layout_and_report(exported: tuple[Path, ExportReport]) -> None:

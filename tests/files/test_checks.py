@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from nmt.files.accelerators import (
@@ -11,7 +13,7 @@ from nmt.files.accelerators import (
     strip_accelerator,
 )
 from nmt.files.forms import finish, prepare
-from nmt.files.placeholders import placeholders_intact
+from nmt.files.placeholders import numbered_spans, placeholders_intact
 
 
 @pytest.mark.parametrize(
@@ -72,6 +74,9 @@ def test_forms_mirror_line_breaks_and_put_the_accelerator_back() -> None:
         ("%s of %d", "%s von %d", True, True),
         ("%s of %d", "%2$d von %1$s", True, True),  # C allows numbered reordering
         ("%s of %d", "%2$d von %1$s", False, False),  # Python's % does not
+        ("%s of %d", "%d von %s", True, False),  # swapped unnumbered: the types swap too
+        ("%s of %d", "%1$d von %2$s", True, False),  # numbered, but with the wrong types
+        ("%1$s of %2$d", "%s von %d", True, True),  # the same arguments in the same order
         ("%s of %d", "%s von", True, False),
         ("{0} and {name}", "{name} und {0}", True, True),
         ("<b>%(n)s</b> files", "<b>%(n)s</b> Dateien", False, True),
@@ -81,3 +86,9 @@ def test_forms_mirror_line_breaks_and_put_the_accelerator_back() -> None:
 )
 def test_placeholders_intact(source: str, translation: str, numbered_ok: bool, ok: bool) -> None:
     assert placeholders_intact(source, translation, numbered_ok=numbered_ok) is ok
+
+
+def test_numbered_spans_number_printf_conversions_by_argument() -> None:
+    assert numbered_spans("%s of %d in {folder}") == Counter({"%1$s": 1, "%2$d": 1, "{folder}": 1})
+    assert numbered_spans("%2$d von %1$s") == numbered_spans("%s of %d")
+    assert numbered_spans("no placeholders") == Counter()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from nmt.files import stream
-from nmt.files.records import Shard, read_lines, shard_span
+from nmt.files.records import Shard, read_lines, shard_range
 from tests.files.conftest import Run, summary, write
 from tests.files.fake import FakeTranslator, german
 
@@ -76,7 +76,7 @@ def test_tsv_shards_read_the_header_and_only_the_first_writes_it(tmp_path: Path,
 
 def test_shard_spans_partition_the_file_at_line_starts(tmp_path: Path) -> None:
     source = write(tmp_path / "in.txt", "a\n\nbbbbbbbbbbbbbbbbbbbbbbbb\ncc\nd")  # 5 lines
-    spans = [shard_span(source, Shard(i, 4)) for i in range(4)]
+    spans = [shard_range(source, Shard(i, 4)) for i in range(4)]
     assert [s.start for s in spans[1:]] == [s.end for s in spans[:-1]]
     assert spans[0].start == 0 and spans[-1].end == source.stat().st_size
     assert sum(s.lines for s in spans) == 5

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from nmt.config import DecodingConfig
-from nmt.search import SENTENCE_KEY, Hypothesis, State, max_output_lengths, reorder_state
+from nmt.search import SENTENCE_KEY, ArrayState, Hypothesis, max_output_lengths, reorder_state
 from nmt.search.hypotheses import best_first, make_hypothesis
 from nmt.search.length_penalty import penalized_score
 
@@ -61,11 +61,13 @@ class ScriptedModel:
             total += float(self.distribution(tuple(tokens[:i]))[token])
         return total
 
-    def encode(self, src_ids: np.ndarray, src_lengths: np.ndarray) -> State:
+    def encode(self, src_ids: np.ndarray, src_lengths: np.ndarray) -> ArrayState:
         mask = np.arange(src_ids.shape[1]) < np.asarray(src_lengths)[:, None]
         return {"src_mask": mask, "prefix": np.zeros((src_ids.shape[0], 0), dtype=np.int64)}
 
-    def step(self, prev_tokens: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray, State]:
+    def step(
+        self, prev_tokens: np.ndarray, state: ArrayState
+    ) -> tuple[np.ndarray, np.ndarray, ArrayState]:
         self.step_rows.append(prev_tokens.shape[0])
         prefix = np.concatenate([state["prefix"], prev_tokens[:, None]], axis=1)
         log_probs = np.stack([self.distribution(tuple(row[1:].tolist())) for row in prefix])
@@ -74,7 +76,7 @@ class ScriptedModel:
         attention = (mask / counts).astype(np.float32)
         return log_probs, attention, {"src_mask": mask, "prefix": prefix}
 
-    def reorder(self, state: State, indices: np.ndarray) -> State:
+    def reorder(self, state: ArrayState, indices: np.ndarray) -> ArrayState:
         return reorder_state(state, indices)
 
 
@@ -102,7 +104,7 @@ class RandomRNNModel:
         self.eos_bias = eos_bias
         self.step_rows: list[int] = []
 
-    def encode(self, src_ids: np.ndarray, src_lengths: np.ndarray) -> State:
+    def encode(self, src_ids: np.ndarray, src_lengths: np.ndarray) -> ArrayState:
         src_ids, src_lengths = np.asarray(src_ids), np.asarray(src_lengths)
         mask = np.arange(src_ids.shape[1]) < src_lengths[:, None]
         memory = np.tanh(self.src_emb[src_ids])  # padded positions hold junk: they must be masked
@@ -134,7 +136,9 @@ class RandomRNNModel:
         log_probs = shifted - np.log(np.exp(shifted).sum())
         return log_probs.astype(np.float32), weights, h
 
-    def step(self, prev_tokens: np.ndarray, state: State) -> tuple[np.ndarray, np.ndarray, State]:
+    def step(
+        self, prev_tokens: np.ndarray, state: ArrayState
+    ) -> tuple[np.ndarray, np.ndarray, ArrayState]:
         self.step_rows.append(prev_tokens.shape[0])
         memory, mask = state["memory"], state["src_mask"]
         log_probs = np.zeros((len(prev_tokens), self.vocab), dtype=np.float32)
@@ -147,7 +151,7 @@ class RandomRNNModel:
             )
         return log_probs, attention, {**state, "h": h, "t": state["t"] + 1}
 
-    def reorder(self, state: State, indices: np.ndarray) -> State:
+    def reorder(self, state: ArrayState, indices: np.ndarray) -> ArrayState:
         return reorder_state(state, indices)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import shutil
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -32,22 +33,23 @@ def base_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def variant(base: Path, out: Path, **changes: Any) -> Bundle:
-    """A bundle with `base`'s graphs and tokenizer, and other manifest fields (pair, card):
-    a different version, or a different pair, without exporting again."""
-    manifest = load_bundle(base).manifest
-    fields: dict[str, Any] = {
-        "pair": manifest["pair"],
-        "model": load_bundle(base).model_config,
-        "parameters": manifest["parameters"],
-        "corpus_manifest_sha256": None,
-        "training": manifest["training"],
-        "model_card_text": "# variant\n",
-        "quantization": manifest["quantization"],
-    }
-    fields.update(changes)
+def variant(
+    base: Path, out: Path, *, model_card_text: str = "# variant\n", **changes: Any
+) -> Bundle:
+    """A bundle with `base`'s graphs and tokenizer, and another model card or other manifest
+    fields (`changes`, e.g. pair): a different version, or a different pair, without exporting
+    again."""
+    old = load_bundle(base).manifest
+    manifest = dataclasses.replace(
+        old, corpus_manifest_sha256=None, scores={}, decoding=None, created=None, **changes
+    )
     return write_bundle(
-        out, encoder=base / ENCODER, decoder=base / DECODER, spm_model=base / SPM_MODEL, **fields
+        out,
+        manifest,
+        encoder=base / ENCODER,
+        decoder=base / DECODER,
+        spm_model=base / SPM_MODEL,
+        model_card_text=model_card_text,
     )
 
 

@@ -163,3 +163,15 @@ def test_importing_the_app_imports_no_torch() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_length_penalty_defaults_are_the_configs(client: TestClient) -> None:
+    """One home for defaults: the request schema takes them from nmt.config, and says so in the
+    OpenAPI document."""
+    from nmt.config import LengthPenaltyConfig, to_dict
+    from serving.schemas import LengthPenalty
+
+    assert LengthPenalty().model_dump() == to_dict(LengthPenaltyConfig())
+    fields = client.get("/openapi.json").json()["components"]["schemas"]["LengthPenalty"]
+    assert fields["properties"]["alpha"]["default"] == LengthPenaltyConfig().alpha
+    assert fields["properties"]["type"]["default"] == LengthPenaltyConfig().type

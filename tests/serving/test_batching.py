@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +17,7 @@ from nmt.translator import Translation
 from serving.batching import Batcher, BatchKey, DeadlineExceededError
 from serving.metrics import Metrics
 from tests.serving.conftest import AppFactory, serve
-from tests.waiting import until
+from tests.waiting import DEADLINE_S, until
 
 GREEDY = BatchKey(DecodingConfig(mode="greedy"), False, False)
 BEAM = BatchKey(DecodingConfig(mode="beam", beam_size=2), False, False)
@@ -136,8 +135,7 @@ class GatedTranslator(FakeTranslator):
 async def _busy(b: Batcher) -> asyncio.Future[list[Translation]]:
     """Start one batch ("first") on `b` and return its pending result once it is running."""
     first = asyncio.ensure_future(b.translate(["first"], GREEDY, timeout_s=30))
-    while not b.running:
-        await asyncio.sleep(0.001)
+    await until(lambda: bool(b.running), '"first" running')
     return first
 
 
@@ -197,8 +195,7 @@ def test_close_drains_the_queue_and_refuses_after() -> None:
         b.start()
         first = await _busy(b)
         pending = asyncio.gather(*(b.translate([f"t{i}"], GREEDY, timeout_s=30) for i in range(5)))
-        await asyncio.sleep(0.05)
-        assert b.depth == 5
+        await until(lambda: b.depth == 5, "5 texts queued")
         gated.gate.set()
         await b.close()
         assert [r[0].text for r in await pending] == [f"T{i}" for i in range(5)]
@@ -226,13 +223,14 @@ def test_deadline_while_queued() -> None:
 
 
 class SlowTranslator(FakeTranslator):
-    """A FakeTranslator whose calls take 50 ms, counting how many run at the same time."""
+    """A FakeTranslator whose calls wait at `gate`, counting how many run at the same time."""
 
     def __init__(self) -> None:
         super().__init__()
         self._lock = threading.Lock()
         self.running = 0
         self.most = 0
+        self.gate = threading.Event()  # a batch holds its place in flight until the gate opens
 
     def translate(
         self, texts: Sequence[str], decoding: DecodingConfig, **options: Any
@@ -240,7 +238,7 @@ class SlowTranslator(FakeTranslator):
         with self._lock:
             self.running += 1
             self.most = max(self.most, self.running)
-        time.sleep(0.05)
+        self.gate.wait(timeout=DEADLINE_S)
         with self._lock:
             self.running -= 1
         return super().translate(texts, decoding, **options)
@@ -254,7 +252,9 @@ def test_concurrency_bounds_batches_in_flight_and_close_drains(concurrency: int)
         b.start()
         texts = [f"text {i}" for i in range(6)]
         pending = [asyncio.ensure_future(b.translate([t], GREEDY, timeout_s=5)) for t in texts]
-        await asyncio.sleep(0.01)
+        # Every batch allowed in flight is in flight, and held there: one more would show.
+        await until(lambda: slow.running == concurrency, f"{concurrency} batches in flight")
+        slow.gate.set()
         await b.close()  # drains: every text queued before close is translated
         results = await asyncio.gather(*pending)
         assert [r[0].text for r in results] == [t.upper() for t in texts]

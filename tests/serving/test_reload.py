@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from nmt.bundle import load_bundle
 from tests.serving.conftest import AppFactory, registry, serve, variant
+from tests.waiting import until
 
 ADMIN = "admin-secret"  # reload always needs the admin key
 AS_ADMIN = {"X-API-Key": ADMIN}
@@ -37,7 +38,7 @@ def test_reload_under_concurrent_requests_fails_none(
                     seen.append((r.status_code, r.json().get("model", {}).get("version", "")))
 
             clients = [asyncio.create_task(client()) for _ in range(6)]
-            await asyncio.sleep(0.3)
+            await until(lambda: len(seen) >= 12, "requests answered before the reload")
             shutil.rmtree(own_models / "en-de")  # a new bundle lands on disk ...
             shutil.copytree(staged.path, own_models / "en-de")
             reloaded = await c.post("/v1/models/reload", headers=AS_ADMIN)  # ... and is swapped in
@@ -47,7 +48,8 @@ def test_reload_under_concurrent_requests_fails_none(
                  "new_version": staged.version}
             ]  # fmt: skip
             before = len(seen)
-            await asyncio.sleep(0.3)
+            # the 6 in flight during the swap, then 6 more that can only meet the new model
+            await until(lambda: len(seen) >= before + 12, "requests answered after the reload")
             stop.set()
             await asyncio.gather(*clients)
             assert {status for status, _ in seen} == {200}  # not one request failed

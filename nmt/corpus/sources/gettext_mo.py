@@ -1,6 +1,6 @@
 """Gettext `.mo` catalogs: LibreOffice's UI strings and the catalogs of the recipe's packages.
 
-Catalogs are read by `mo_file` and their text cleaned by `accelerators` (pseudo-contexts, gcc
+Catalogs are read by `mo_file` and their text cleaned by `gettext_cleaning` (pseudo-contexts, gcc
 quotes, accelerator markers). Cleaning done here (see docs/corpus.md, "Cleaning"):
 
 - Entries: msgid (English) -> msgstr[0]; a plural entry gives two pairs, msgid -> msgstr[0] and
@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from nmt.corpus.sources.accelerators import (
+from nmt.corpus.sources.gettext_cleaning import (
     CATALOG_MARKERS,
     LIBREOFFICE_MARKERS,
     catalog_vocabulary,

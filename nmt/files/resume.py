@@ -65,7 +65,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
-class Checkpoint:
+class PartialOutput:
     """The `.partial` pair of one output file. Use `open`, then `commit` after each chunk,
     then `finish` (line formats: `.partial` becomes the output) or `discard`."""
 

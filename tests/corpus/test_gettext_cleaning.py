@@ -1,15 +1,18 @@
-"""Cleaning of gettext text: gcc quotes and keyboard accelerators."""
+"""Cleaning of gettext text: gcc quotes and keyboard gettext_cleaning."""
 
 from __future__ import annotations
 
 import pytest
 
-from nmt.corpus.sources import accelerators
+from nmt.corpus.sources import gettext_cleaning
 
 
 def test_gcc_quotes_map_to_typographic_quotes_only() -> None:
-    assert accelerators.map_gcc_quotes("%<%s%> is not %qs; 100%% %d") == "‘%s’ is not %qs; 100%% %d"
-    assert accelerators.map_gcc_quotes("%%<b>") == "%%<b>"
+    assert (
+        gettext_cleaning.map_gcc_quotes("%<%s%> is not %qs; 100%% %d")
+        == "‘%s’ is not %qs; 100%% %d"
+    )
+    assert gettext_cleaning.map_gcc_quotes("%%<b>") == "%%<b>"
 
 
 @pytest.mark.parametrize(
@@ -34,5 +37,5 @@ def test_remove_accelerators(
     source: str, target: str, markers: str, expected: tuple[str, str] | None
 ) -> None:
     vocabulary = frozenset({"form", "open", "run", "first"})
-    result = accelerators.remove_accelerators(source, target, markers, vocabulary)
+    result = gettext_cleaning.remove_accelerators(source, target, markers, vocabulary)
     assert result == (expected or (source, target))
