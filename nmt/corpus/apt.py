@@ -299,17 +299,29 @@ def _parse_stanza(block: str) -> dict[str, str]:
     return fields
 
 
-def extract_deb(deb: DebInfo, dest_root: Path) -> Path:
-    """`dpkg-deb -x` into `dest_root/<package>/` once per (version, sha); returns that folder."""
+STAMP = ".nmt-extracted"  # in an extracted folder: the sha256 of the .deb it holds
+
+
+def _unpack_into(deb: DebInfo, dest_root: Path) -> Path | None:
+    """`dest_root/<package>/` emptied for a new extraction, or None when it already holds this
+    very .deb (its stamp names the sha256), so a package is extracted once per version."""
     dest = dest_root / deb.package
-    stamp = dest / ".nmt-extracted"
+    stamp = dest / STAMP
     if stamp.exists() and stamp.read_text() == deb.sha256:
-        return dest
+        return None
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
+    return dest
+
+
+def extract_deb(deb: DebInfo, dest_root: Path) -> Path:
+    """`dpkg-deb -x` into `dest_root/<package>/` once per (version, sha); returns that folder."""
+    dest = _unpack_into(deb, dest_root)
+    if dest is None:
+        return dest_root / deb.package
     subprocess.run(["dpkg-deb", "-x", str(deb.path), str(dest)], check=True)
-    stamp.write_text(deb.sha256)
+    (dest / STAMP).write_text(deb.sha256)
     return dest
 
 
@@ -321,13 +333,9 @@ def extract_members(deb: DebInfo, dest_root: Path, wanted: Callable[[str], bool]
     by its reader as missing, never followed out of the folder). Done once per (package, sha256):
     a stamp file records what the folder holds. Returns that folder.
     """
-    dest = dest_root / deb.package
-    stamp = dest / ".nmt-extracted"
-    if stamp.exists() and stamp.read_text() == deb.sha256:
-        return dest
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
+    dest = _unpack_into(deb, dest_root)
+    if dest is None:
+        return dest_root / deb.package
     proc = subprocess.Popen(
         ["dpkg-deb", "--fsys-tarfile", str(deb.path)],
         stdout=subprocess.PIPE,
@@ -346,7 +354,7 @@ def extract_members(deb: DebInfo, dest_root: Path, wanted: Callable[[str], bool]
     if code != 0 or tar_error:
         detail = stderr.strip()[-300:] or tar_error
         raise AptError(f"cannot read {deb.path.name} (dpkg-deb --fsys-tarfile): {detail}")
-    stamp.write_text(deb.sha256)
+    (dest / STAMP).write_text(deb.sha256)
     return dest
 
 

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from nmt.corpus.sources.gnome_help import HELP_DIR, page_segments
-from nmt.corpus.sources.markup import relative_files, zip_documents
+from nmt.corpus.sources.gnome_help import HELP_DIR, page_pairs
+from nmt.corpus.sources.markup import relative_files
 from nmt.corpus.types import RawPair, SourceContext
 
 logger = logging.getLogger(__name__)
@@ -31,17 +31,8 @@ def document_pairs(root: Path, doc: str, ctx: SourceContext, origin: str) -> Ite
         ctx.skip(f"{SOURCE}/not-mallard")
         return
     for rel in pages:
-        pairs = zip_documents(
-            en_dir / rel, tr_dir / rel, ctx, SOURCE, page_segments, "missing-page"
-        )
-        if pairs is None:
-            continue
-        page_origin = f"{origin}/{doc}/{rel.as_posix()}"
-        for en_text, tr_text in pairs:
-            if not en_text or not tr_text:
-                ctx.skip(f"{SOURCE}/empty")
-                continue
-            yield RawPair(en_text, tr_text, page_origin)
+        origin_page = f"{origin}/{doc}/{rel.as_posix()}"
+        yield from page_pairs(en_dir / rel, tr_dir / rel, ctx, SOURCE, origin_page) or ()
 
 
 def extract(ctx: SourceContext) -> Iterator[RawPair]:

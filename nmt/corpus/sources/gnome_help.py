@@ -44,6 +44,24 @@ def page_segments(root: ET.Element) -> list[tuple[str, str]]:
     ]
 
 
+def page_pairs(
+    en_page: Path, tr_page: Path, ctx: SourceContext, source: str, origin: str
+) -> list[RawPair] | None:
+    """The segment pairs of one page and its translation, or None when they do not zip
+    (missing, unparsable or another structure: counted by `zip_documents`); pairs with an
+    empty side are counted as `<source>/empty` and left out."""
+    zipped = zip_documents(en_page, tr_page, ctx, source, page_segments, "missing-page")
+    if zipped is None:
+        return None
+    pairs = []
+    for en_text, tr_text in zipped:
+        if not en_text or not tr_text:
+            ctx.skip(f"{source}/empty")
+        else:
+            pairs.append(RawPair(en_text, tr_text, origin))
+    return pairs
+
+
 def extract(ctx: SourceContext) -> Iterator[RawPair]:
     """Yield the (English, ctx.lang) segment pairs of every page whose structures agree.
 
@@ -56,16 +74,8 @@ def extract(ctx: SourceContext) -> Iterator[RawPair]:
     pages = relative_files(en_dir, "*/*.page")
     matched = 0
     for rel in pages:
-        pairs = zip_documents(
-            en_dir / rel, tr_dir / rel, ctx, SOURCE, page_segments, "missing-page"
-        )
-        if pairs is None:
-            continue
-        matched += 1
-        origin = f"{SOURCE}/{rel.as_posix()}"
-        for en_text, tr_text in pairs:
-            if not en_text or not tr_text:
-                ctx.skip(f"{SOURCE}/empty")
-                continue
-            yield RawPair(en_text, tr_text, origin)
+        pairs = page_pairs(en_dir / rel, tr_dir / rel, ctx, SOURCE, f"{SOURCE}/{rel.as_posix()}")
+        if pairs is not None:
+            matched += 1
+            yield from pairs
     logger.info("%s: %d of %d pages zipped (%s)", SOURCE, matched, len(pages), ctx.lang)
