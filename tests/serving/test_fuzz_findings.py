@@ -1,0 +1,39 @@
+"""What the schemathesis runs (`make fuzz`) found, kept as tests: each a request the published
+OpenAPI document allows (or a status it must declare), and what the service answers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.serving.conftest import AppFactory
+from tests.serving.test_errors import error
+
+ADMIN = "admin-secret"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a" * 300,  # longer than any folder name can be (ENAMETOOLONG was a 500)
+        "é" * 200,  # 200 characters, 400 bytes
+        "a\x00b",
+        "\ud800",  # a lone surrogate (JSON escape): not encodable as a file name
+        " ",
+    ],
+)
+def test_reload_of_a_name_no_folder_can_have_is_404(make_app: AppFactory, name: str) -> None:
+    with TestClient(make_app(admin_key=ADMIN), raise_server_exceptions=False) as c:
+        body = json.dumps({"bundle": name})  # ASCII: a lone surrogate goes as its escape
+        headers = {"X-API-Key": ADMIN, "Content-Type": "application/json"}
+        r = c.post("/v1/models/reload", content=body, headers=headers)
+    message = error(r, 404, "not_found")
+    assert len(message) < 200  # a long name is not echoed whole
+
+
+def test_every_status_reload_answers_is_documented(client: TestClient) -> None:
+    # 429: wrong admin keys are throttled per client (tests/serving/test_hardening.py)
+    paths = client.get("/openapi.json").json()["paths"]
+    assert "429" in paths["/v1/models/reload"]["post"]["responses"]
