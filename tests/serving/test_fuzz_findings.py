@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.serving.conftest import AppFactory
-from tests.serving.test_errors import error
+from tests.serving.test_errors import OK, error
 
 ADMIN = "admin-secret"
 
@@ -37,3 +37,14 @@ def test_every_status_reload_answers_is_documented(client: TestClient) -> None:
     # 429: wrong admin keys are throttled per client (tests/serving/test_hardening.py)
     paths = client.get("/openapi.json").json()["paths"]
     assert "429" in paths["/v1/models/reload"]["post"]["responses"]
+
+
+def test_integers_written_with_a_zero_fraction_are_integers(client: TestClient) -> None:
+    """JSON Schema counts 5.0 an integer, so the schema allows it: the route takes it too (and
+    still refuses 4.5, "4" and true)."""
+    body = {**OK, "decoding": {"beam_size": 2.0, "n_best": 2.0, "min_length": 0.0}}
+    r = client.post("/v1/translate", json=body)
+    assert r.status_code == 200, r.text
+    assert len(r.json()["translations"]["alternatives"]) == 1
+    for bad in (4.5, "4", True):
+        error(client.post("/v1/translate", json={**OK, "decoding": {"beam_size": bad}}), 422)
