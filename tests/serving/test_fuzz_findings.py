@@ -4,6 +4,7 @@ OpenAPI document allows (or a status it must declare), and what the service answ
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -48,3 +49,39 @@ def test_integers_written_with_a_zero_fraction_are_integers(client: TestClient) 
     assert len(r.json()["translations"]["alternatives"]) == 1
     for bad in (4.5, "4", True):
         error(client.post("/v1/translate", json={**OK, "decoding": {"beam_size": bad}}), 422)
+
+
+def _body_schemas(client: TestClient, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    document = client.get("/openapi.json").json()
+    body = document["paths"][path]["post"]["requestBody"]
+    assert body["required"] is True  # a generator sends a body; without one q is missing
+    components = document["components"]["schemas"]
+
+    def resolve(media: str) -> dict[str, Any]:
+        ref: str = body["content"][media]["schema"]["$ref"]
+        found: dict[str, Any] = components[ref.rsplit("/", 1)[1]]
+        return found
+
+    form = resolve("application/x-www-form-urlencoded")
+    assert resolve("multipart/form-data") == form
+    return resolve("application/json"), form
+
+
+@pytest.mark.parametrize("path", ["/translate", "/detect"])
+def test_form_bodies_are_described_as_forms_carry_them(client: TestClient, path: str) -> None:
+    """A form has no null and no one-item list (q=x is the text x): the form schema says so,
+    so a form valid by it is one the route takes."""
+    as_json, form = _body_schemas(client, path)
+    assert as_json["properties"]["api_key"]["type"] == ["string", "null"]
+    assert form["properties"]["api_key"]["type"] == "string"
+    texts, batch = form["properties"]["q"]["oneOf"]
+    assert texts["type"] == "string" and texts["minLength"] == 1
+    assert batch["type"] == "array" and batch["minItems"] == 2  # an empty item is fine in it
+    pair = {"source": "en", "target": "de"} if path == "/translate" else {}
+    for fields in ({"q": "Open the file.", "api_key": ""}, {"q": ["Open the file.", ""]}):
+        for files in (None, {"unused": ("x", b"")}):  # urlencoded, then multipart
+            r = client.post(path, data={**fields, **pair}, files=files)
+            assert r.status_code == 200, (fields, files, r.text)
+    # what the form schema rules out is what the route refuses
+    refused = client.post(path, data={"q": [""], **pair})
+    assert refused.status_code == 400 and "missing q" in refused.json()["error"]
