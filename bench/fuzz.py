@@ -168,6 +168,7 @@ def table(data: dict[str, Any]) -> str:
         f"{run['workers']} workers, {run['wall_s']} s, {run['cases']} cases, "
         f"{run['machine']}; {'PASSED' if data['passed'] else 'FAILED'}",
         "",
+        f"    {run['run_by']}",
         f"    {run['command']}",
         "",
         "| route | cases | json / form / multipart / none | valid cases 2xx | 500s "
@@ -328,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         report = read_report(reports)
         shown = [("[key]" if key and part.endswith(key) else part) for part in cmd]
         shown = [str(Path(p).relative_to(ROOT)) if p.startswith(str(ROOT)) else p for p in shown]
-        shown = ["<tmp>" if p == str(reports) else p for p in shown]
+        shown = ["<tmp>" if p == str(reports) else p.replace(args.url, "<server>") for p in shown]
         tested = {f"{m.upper()} {p}" for p, item in document["paths"].items() for m in item}
         problems = [
             *(
@@ -361,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                 "wall_s": wall,
                 "cases": sum(r["cases"] for r in routes.values()),
                 "machine": cpu(),
+                "run_by": " ".join(["python bench/fuzz.py", *(argv or sys.argv[1:])]),
                 "command": " ".join(shown),
                 "server": "spawned: a random key as API and admin key, rate limit off"
                 if server is not None
