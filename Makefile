@@ -25,7 +25,7 @@ help:
 	@echo "make translate    translate a file: IN=file.po OUT=de.po (txt tsv jsonl po pot xliff)"
 	@echo "make serve        the translation service on 127.0.0.1:8000 (HOST=, PORT=, BUNDLE=, MODELS=)"
 	@echo "make loadtest     CLIENTS concurrent clients for DURATION s against a fresh server (URL= for a running one)"
-	@echo "make fuzz         schemathesis against the service's /openapi.json (FUZZ_TIME=120 s)"
+	@echo "make fuzz         schemathesis on every route (FUZZ_EXAMPLES=200 per route, FUZZ_SEED=1; FUZZ_EXAMPLES=0 FUZZ_TIME=s explores)"
 	@echo "make lint         ruff check + ruff format --check + mypy on nmt/"
 	@echo "make test         lint, then every test (CI)"
 	@echo "make test-fast    the unit tests only (no training, export, live server, browser, Ray, database)"
@@ -99,9 +99,14 @@ MODE ?= greedy
 loadtest: setup-serve
 	NMT_MODELS_DIR='$(MODELS)' $(BIN)/python bench/loadtest.py $(if $(URL),--url $(URL),--spawn --bundles '$(BUNDLE)') --clients $(CLIENTS) --duration $(DURATION) --mode $(MODE) $(ARGS)
 
-FUZZ_TIME ?= 120
+# schemathesis on every route: FUZZ_EXAMPLES cases per route and phase from FUZZ_SEED (the same
+# cases every run; FUZZ_TIME s is then a hard cap), or FUZZ_EXAMPLES=0: explore for FUZZ_TIME s.
+# Fails on any 500, undocumented status, schema mismatch or failed check; bench/results/fuzz.*
+FUZZ_EXAMPLES ?= 200
+FUZZ_SEED ?= 1
+FUZZ_TIME ?= 300
 fuzz: setup
-	NMT_MODELS_DIR='$(MODELS)' NMT_ACCESS_LOG=false $(BIN)/python bench/fuzz.py $(if $(URL),--url $(URL),--bundles '$(BUNDLE)') --max-time $(FUZZ_TIME) $(ARGS)
+	NMT_MODELS_DIR='$(MODELS)' NMT_ACCESS_LOG=false $(BIN)/python bench/fuzz.py $(if $(URL),--url $(URL),--bundles '$(BUNDLE)') --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED) --max-time $(FUZZ_TIME) $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check nmt training serving tests bench scripts

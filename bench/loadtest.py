@@ -223,13 +223,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def spawn_server(args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    """`python -m serving` on a free loopback port; returns once /readyz answers 200."""
+def spawn_server(
+    args: argparse.Namespace, env_extra: dict[str, str] | None = None, log: Any = None
+) -> subprocess.Popen[bytes]:
+    """`python -m serving` on a free loopback port; returns once /readyz answers 200.
+    `env_extra`: more NMT_* settings; `log`: a file for its output (default: this terminal)."""
     port = free_port()
     env = {**os.environ, "NMT_HOST": "127.0.0.1", "NMT_PORT": str(port), "NMT_ACCESS_LOG": "false"}
     if args.bundles:
         env["NMT_BUNDLES"] = args.bundles
-    server = subprocess.Popen([sys.executable, "-m", "serving"], env=env, cwd=ROOT)
+    env.update(env_extra or {})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "serving"], env=env, cwd=ROOT, stdout=log, stderr=log
+    )
     args.url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -124,7 +124,7 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
     for name, values in (("source", sources), ("target", targets)):
         if name in props and values:
             props[name]["enum"] = values
-    for lt in ("LibreTranslateTranslateRequest",):
+    for lt in ("LibreTranslateTranslateRequest", "LibreTranslateTranslateRequestForm"):
         lt_props = components[lt]["properties"]
         lt_props["source"]["enum"] = sources
         lt_props["target"]["enum"] = targets

@@ -82,7 +82,8 @@ _DESCRIPTIONS = {
     413: "Body, text or text count over the limit",
     415: "Content-Type is not application/json",
     422: "Malformed JSON or a field out of range; the message names the field",
-    429: "Rate limit of this API key exceeded; see Retry-After",
+    429: "Too many requests: the key's rate limit, wrong keys from this client or its work in "
+    "flight; see Retry-After",
     503: "Queue full or not ready; see Retry-After",
     504: "The request's deadline passed",
 }

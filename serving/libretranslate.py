@@ -32,9 +32,13 @@ _LT_ERRORS = error_responses([400, 403, 413, 429, 503, 504], libretranslate=True
 
 
 def _body(schema: str) -> dict[str, Any]:
-    """An OpenAPI request body of `schema` in every media type these routes read."""
-    ref = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
-    return {"requestBody": {"content": dict.fromkeys(("application/json", *_FORM_TYPES), ref)}}
+    """An OpenAPI request body in every media type these routes read: `schema` as JSON, its
+    `...Form` variant as a form (where a list of one text is that text, and there is no null).
+    Required: the query-string parameters LibreTranslate also reads are left undocumented."""
+    json_body = {"schema": {"$ref": f"#/components/schemas/{schema}"}}
+    form = {"schema": {"$ref": f"#/components/schemas/{schema}Form"}}
+    content = {"application/json": json_body, **dict.fromkeys(_FORM_TYPES, form)}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 def _bad(message: str) -> ApiError:
@@ -276,27 +280,39 @@ def openapi_schemas(settings: Settings) -> dict[str, Any]:
     q = {"oneOf": [{**text, "minLength": 1}, many]}
     key = {"type": ["string", "null"], "description": "an API key (null or absent: none)"}
     code = {"type": "string", "minLength": 1, "maxLength": 32}
+    translate = {
+        "q": q,
+        "source": {**code, "description": "A language code, or auto"},
+        "target": code,
+        "format": {"type": "string", "enum": ["text", "html"]},
+        "alternatives": {"type": "integer", "minimum": 0, "maximum": settings.max_alternatives},
+        "api_key": key,
+    }
+    # A form has no null, and a field given once is a string: q as a list needs two texts or
+    # more (q=a&q=b); an empty api_key is none.
+    form_q = {"oneOf": [{**text, "minLength": 1}, {**many, "minItems": 2}]}
+    form_key = {"type": "string", "description": "an API key (empty or absent: none)"}
+    form = {"q": form_q, "api_key": form_key}
     return {
         "LibreTranslateTranslateRequest": {
             "type": "object",
             "required": ["q", "source", "target"],
-            "properties": {
-                "q": q,
-                "source": {**code, "description": "A language code, or auto"},
-                "target": code,
-                "format": {"type": "string", "enum": ["text", "html"]},
-                "alternatives": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "maximum": settings.max_alternatives,
-                },
-                "api_key": key,
-            },
+            "properties": translate,
+        },
+        "LibreTranslateTranslateRequestForm": {
+            "type": "object",
+            "required": ["q", "source", "target"],
+            "properties": {**translate, **form},
         },
         "LibreTranslateDetectRequest": {
             "type": "object",
             "required": ["q"],
             "properties": {"q": q, "api_key": key},
+        },
+        "LibreTranslateDetectRequestForm": {
+            "type": "object",
+            "required": ["q"],
+            "properties": form,
         },
         "LibreTranslateTranslateResponse": {
             "type": "object",

@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +29,9 @@ from serving.metrics import Metrics
 from serving.settings import ALL_BUNDLES, Settings
 
 logger = logging.getLogger(__name__)
+
+# a folder name longer than this (bytes; ext4, XFS, tmpfs) cannot exist: no such bundle
+_MAX_NAME_BYTES = 255
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -154,11 +158,16 @@ class Registry:
 
     def named_path(self, name: str) -> Path:
         """The bundle `name` under models_dir; 404 ApiError if there is none."""
+        shown = name if len(name) <= 64 else f"{name[:64]}..."
         if not name or "/" in name or "\\" in name or name in (".", ".."):
-            raise ApiError(404, "not_found", f"no bundle named {name!r}")
+            raise ApiError(404, "not_found", f"no bundle named {shown!r}")
         path = self.settings.models_dir / name
-        if not (path / MANIFEST).is_file():
-            raise ApiError(404, "not_found", f"no bundle named {name!r} in the models folder")
+        try:  # a name no folder can have (too long, not encodable) is no bundle, not an error
+            found = len(os.fsencode(name)) <= _MAX_NAME_BYTES and (path / MANIFEST).is_file()
+        except (OSError, ValueError):
+            found = False
+        if not found:
+            raise ApiError(404, "not_found", f"no bundle named {shown!r} in the models folder")
         return path
 
     async def load(self) -> None:

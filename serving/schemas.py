@@ -7,7 +7,7 @@ here, because they are not malformed input but too much of it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -19,6 +19,14 @@ LANGUAGE_PATTERN = "^[A-Za-z0-9_-]{1,32}$"
 class _Strict(BaseModel):
     # strict: a boolean is true or false, not 0 or "yes"; a number is not a string
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def _integral(value: Any) -> Any:
+    """A JSON number with no fractional part (`5.0`) as the integer it is: JSON Schema counts it
+    an integer, so a client (or a generator) going by the schema may send it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def check_text(text: str) -> str:
@@ -48,6 +56,9 @@ class Decoding(_Strict):
     length_penalty: LengthPenalty | None = None
     max_length_ratio: float | None = Field(default=None, gt=0.0, le=10.0)
     min_length: int | None = Field(default=None, ge=0, le=1024)
+
+    # strict integers (no "5", no true), but 5.0 is 5
+    _integers = field_validator("beam_size", "n_best", "min_length", mode="before")(_integral)
 
 
 class ReturnOptions(_Strict):

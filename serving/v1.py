@@ -123,7 +123,7 @@ async def models(request: Request) -> dict[str, Any]:
 @router.post(
     "/models/reload",
     response_model=ReloadResponse,
-    responses=error_responses([401, 403, 404, 405, 409, 413, 415, 422]),
+    responses=error_responses([401, 403, 404, 405, 409, 413, 415, 422, 429]),
     dependencies=[Depends(require_json), Depends(admin_key)],
     summary="Re-read the configured bundles (or one named bundle) and swap them in atomically",
 )
