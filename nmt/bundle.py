@@ -22,7 +22,10 @@ Manifest fields (`format_version` 1):
 `training` ({steps, time_s, ...}), `scores` (test scores with sacreBLEU signatures and bootstrap
 intervals, free-form; `{}` before evaluation), `quantization`, `decoding` (optional
 `DecodingConfig` dict: the settings chosen on the valid split, the Translator's default),
-`created` (ISO 8601 UTC), `nmt_version`, `files` ({name: {sha256, bytes}}).
+`created` (ISO 8601 UTC), `nmt_version`, `files` ({name: {sha256, bytes}}). Optional:
+`preprocessing` (int, the `nmt.preprocessing` version the model was made for; absent = 1, a
+bundle made before versions existed) and `glossary` (the name of a listed TSV file in the
+bundle: the default glossary, see `nmt.glossary`).
 
 Loading verifies before anything is used and refuses (`BundleError`, naming the problem) a
 missing folder or manifest, unreadable JSON, an unknown or newer format version, a listed file
@@ -49,6 +52,7 @@ from nmt.atomic import swap_folder
 from nmt.config import ConfigError, DecodingConfig, ModelConfig, from_dict, to_dict
 from nmt.errors import NmtError
 from nmt.hashing import sha256_file
+from nmt.preprocessing import CURRENT, LEGACY, VERSIONS
 from nmt.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Tokenizer, TokenizerError
 
 logger = logging.getLogger(__name__)
@@ -59,6 +63,7 @@ DECODER = "decoder_step.onnx"
 SPM_MODEL = "sentencepiece.model"
 MODEL_CARD = "MODEL_CARD.md"
 MANIFEST = "manifest.json"
+GLOSSARY = "glossary.tsv"  # the optional default glossary
 REQUIRED_FILES = (ENCODER, DECODER, SPM_MODEL, MODEL_CARD)
 QUANTIZATIONS = ("int8-dynamic", "int8-static", "fp32")
 SPECIAL_IDS: dict[str, int] = {"pad": PAD_ID, "unk": UNK_ID, "bos": BOS_ID, "eos": EOS_ID}
@@ -124,6 +129,17 @@ class Bundle:
         return from_dict(DecodingConfig, raw) if raw else None
 
     @property
+    def preprocessing(self) -> int:
+        """The preprocessing version recorded; 1 for a bundle made before versions existed."""
+        return int(self.manifest.get("preprocessing", LEGACY))
+
+    @property
+    def glossary_path(self) -> Path | None:
+        """The default glossary file, if the bundle lists one."""
+        name = self.manifest.get("glossary")
+        return self.path / str(name) if name else None
+
+    @property
     def version(self) -> str:
         """A short content address: the first 12 hex digits of a sha256 over the files' sha256s.
         Two bundles with the same files have the same version, whatever their folder."""
@@ -153,13 +169,17 @@ def write_bundle(
     quantization: str = "int8-dynamic",
     decoding: DecodingConfig | None = None,
     created: str | None = None,
+    preprocessing: int = CURRENT,
+    glossary: Path | None = None,
 ) -> Bundle:
     """Write a bundle to `out_dir` atomically and return it, loaded (so verified) from there.
 
     `encoder`/`decoder` are the graph files to copy (the int8 or the fp32 ones, as
     `quantization` says); `spm_model` the SentencePiece model, whose vocabulary size must equal
     `model.vocab_size`. `training` holds at least `steps` and `time_s`. `scores` may be empty
-    before evaluation. `created` defaults to now (UTC, ISO 8601).
+    before evaluation. `created` defaults to now (UTC, ISO 8601). `preprocessing`: the version
+    the model was made for (recorded). `glossary`: a TSV file copied in as the default glossary
+    (`nmt.glossary`; read here, so a malformed one is refused before anything is written).
 
     Everything is written to a temporary folder next to `out_dir`, then renamed into place: a
     reader never sees half a bundle. An existing bundle at `out_dir` is replaced (moved aside,
@@ -167,6 +187,15 @@ def write_bundle(
     path cannot wipe unrelated files. Raises BundleError (bad arguments) or OSError.
     """
     _check_write_args(quantization, training, spm_model, model)
+    if preprocessing not in VERSIONS:
+        raise BundleError(f"preprocessing version {preprocessing} is not one of {VERSIONS}")
+    if glossary is not None:
+        from nmt.glossary import GlossaryError, load_glossary
+
+        try:
+            load_glossary(glossary)
+        except GlossaryError as err:
+            raise BundleError(str(err)) from err
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
         raise BundleError(f"refusing to replace {out_dir}: it is not a bundle (no {MANIFEST})")
@@ -176,6 +205,10 @@ def write_bundle(
         for name, source in ((ENCODER, encoder), (DECODER, decoder), (SPM_MODEL, spm_model)):
             shutil.copyfile(source, tmp / name)
         (tmp / MODEL_CARD).write_text(model_card_text, encoding="utf-8")
+        listed = list(REQUIRED_FILES)
+        if glossary is not None:
+            shutil.copyfile(glossary, tmp / GLOSSARY)
+            listed.append(GLOSSARY)
         manifest = {
             "format_version": FORMAT_VERSION,
             "pair": pair,
@@ -190,7 +223,9 @@ def write_bundle(
             "decoding": to_dict(decoding) if decoding else None,
             "created": created or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             "nmt_version": __version__,
-            "files": {name: _file_entry(tmp / name) for name in REQUIRED_FILES},
+            "preprocessing": preprocessing,
+            **({"glossary": GLOSSARY} if glossary is not None else {}),
+            "files": {name: _file_entry(tmp / name) for name in listed},
         }
         text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
         (tmp / MANIFEST).write_text(text, encoding="utf-8")
@@ -234,6 +269,8 @@ def update_bundle(
         quantization=old.quantization,
         decoding=old.decoding if decoding is None else decoding,
         created=str(manifest["created"]),
+        preprocessing=old.preprocessing,
+        glossary=old.glossary_path,
     )
 
 
@@ -345,6 +382,12 @@ def _check_fields(manifest: Mapping[str, Any]) -> list[str]:
     missing = [name for name in REQUIRED_FILES if name not in manifest["files"]]
     if missing:
         problems.append(f"{MANIFEST} does not list {', '.join(missing)}")
+    version = manifest.get("preprocessing", LEGACY)
+    if version not in VERSIONS or isinstance(version, bool):
+        problems.append(f"{MANIFEST}: preprocessing version {version!r} is not one of {VERSIONS}")
+    glossary = manifest.get("glossary")
+    if glossary is not None and glossary not in manifest["files"]:
+        problems.append(f"{MANIFEST}: the glossary {glossary!r} is not a listed file")
     return problems
 
 
