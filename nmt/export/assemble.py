@@ -106,6 +106,7 @@ def make_bundle(
         scores=scores,
         quantization=quantization,
         decoding=decoding,
+        preprocessing=cfg.tokenizer.preprocessing,
     )
 
 
