@@ -15,6 +15,9 @@ Versions:
    metavariables are kept exactly, and a run of two or more spaces or a tab inside a line
    separates segments (help columns keep their layout). It only uses the symbol families of
    version 1, which every model already copies, so a model made for version 1 runs it too.
+3. `MARKS`: 2, plus reversible word-boundary marks (`nmt.boundaries`): a word glued to an
+   opening bracket, quote, slash or tag gets the pieces it has alone. The model must be
+   trained on marked text, with a tokenizer that has the mark as a piece.
 
 The recorded version of a model is the lowest it was made for; `runnable` says which versions a
 model made for a given version may run. Only `LEGACY` models may run a later version by choice
@@ -27,8 +30,9 @@ import dataclasses
 
 LEGACY = 1
 PASSTHROUGH = 2
-CURRENT = PASSTHROUGH  # what new bundles record
-VERSIONS: tuple[int, ...] = (LEGACY, PASSTHROUGH)
+MARKS = 3
+CURRENT = MARKS  # what new training runs use and their bundles record
+VERSIONS: tuple[int, ...] = (LEGACY, PASSTHROUGH, MARKS)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -52,14 +56,20 @@ class Preprocessing:
         return self.version >= PASSTHROUGH
 
     @property
+    def marks(self) -> bool:
+        """Word-boundary marks between the protected text and SentencePiece."""
+        return self.version >= MARKS
+
+    @property
     def columns(self) -> bool:
         """Two or more spaces or a tab inside a line separate segments."""
         return self.version >= PASSTHROUGH
 
 
 def runnable(recorded: int) -> tuple[int, ...]:
-    """The versions a model recorded for `recorded` may run: every version that only adds rules
-    built from the symbol families it was trained on (all of them, for now)."""
+    """The versions a model recorded for `recorded` may run: its own, and for a version-1 model
+    also version 2, which only adds rules built from the symbol families it was trained on.
+    Marks change the token sequence itself, so a model runs them only if it learnt them."""
     if recorded not in VERSIONS:
         raise ValueError(f"unknown preprocessing version {recorded}; known: {VERSIONS}")
-    return tuple(v for v in VERSIONS if v >= recorded)
+    return (LEGACY, PASSTHROUGH) if recorded == LEGACY else (recorded,)

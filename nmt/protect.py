@@ -132,12 +132,13 @@ _VERSION_NUMBER = (
     r"(?![\w]|\.\d)"
 )
 # Options start a word (after a space, an opening bracket, `,` or `|`); a long option keeps its
-# `=` (the metavariable after it is a word of its own), `[OPTION]...` is one span. Digits cannot
+# `=` (the metavariable after it is a word of its own), `[OPTION]...` is one span (the dots
+# make it a usage line: `[CC]` alone is a UI string). Digits cannot
 # start a short option, so `-5 degrees` stays text.
 _OPTION = (
     r"(?<![^\s\[(,|\"'“‘])(?:--[A-Za-z0-9][\w-]*(?:=|(?![\w-]))"
     r"|-[A-Za-z?](?:[A-Za-z0-9]*(?![\w-])))"
-    r"|\[[A-Z][A-Z0-9_-]*\](?:\.\.\.|…)?"
+    r"|\[[A-Z][A-Z0-9_-]*\](?:\.\.\.|…)"
 )
 # A metavariable of a command line: an upper-case word right after an option (`--lines=NUM`,
 # `-o FILE`, `--output FILE`) or in brackets (`[FILE]`, `<FILE>`).
@@ -192,7 +193,8 @@ def metavariables(text: str) -> tuple[str, ...]:
     """The metavariables of a command-line text (`FILE` in `-o FILE` and `[FILE]`), sorted: the
     Translator keeps them wherever they occur in the text, so every column agrees."""
     found = {m.group(1) for m in _OPTION_ARGUMENT.finditer(text)}
-    found.update(m.group(1) for m in _BRACKETED_METAVARIABLE.finditer(text))
+    if found or "-" in text or "]..." in text or "]…" in text:  # a command line, not `[CC]`
+        found.update(m.group(1) for m in _BRACKETED_METAVARIABLE.finditer(text))
     return tuple(sorted(found))
 
 

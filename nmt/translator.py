@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nmt.alignment import CharMap, Link, align, normalize_map, source_side, target_side
+from nmt.boundaries import model_text, unmark
 from nmt.bundle import Bundle, BundleError, load_bundle
 from nmt.config import DecodingConfig
 from nmt.glossary import GlossaryError, load_glossary, merged
@@ -180,7 +181,8 @@ class Translator:
     tokenizer)` takes any `StepModel` (training validates with the PyTorch backend).
     `decoding`: the default settings (a bundle's recorded choice, else `DecodingConfig()`).
     `preprocessing`: the `nmt.preprocessing` version to run (default: the bundle's recorded one,
-    else 1); ValueError for one the model cannot run. `glossary`: the default glossary
+    else 1); ValueError for one the bundle's model cannot run, or version 3 with a tokenizer
+    that lacks the boundary mark. `glossary`: the default glossary
     (lower-cased source term -> target, `nmt.glossary`), which a call's glossary extends.
     """
 
@@ -197,12 +199,18 @@ class Translator:
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        recorded = bundle.preprocessing if bundle is not None else LEGACY
+        # without a bundle (training, evaluation of a run) the caller's version is the model's
+        recorded = bundle.preprocessing if bundle is not None else (preprocessing or LEGACY)
         self.preprocessing = Preprocessing(recorded if preprocessing is None else preprocessing)
         if self.preprocessing.version not in runnable(recorded):
             raise ValueError(
                 f"a model made for preprocessing {recorded} cannot run version "
                 f"{self.preprocessing.version}; it runs {runnable(recorded)}"
+            )
+        if self.preprocessing.marks and not tokenizer.has_glue:
+            raise ValueError(
+                "preprocessing 3 needs a tokenizer with the boundary mark as a piece; this "
+                "one has none (a model made for an earlier version)"
             )
         self.glossary = dict(glossary or {})
         self.model = model
@@ -336,7 +344,8 @@ class Translator:
                     )
                 plan.append(_Segment((start, end), k, norm_map))
             plans.append(plan)
-        ids = source_ids(self.tokenizer, [p.text for p in protected])
+        version = self.preprocessing.version
+        ids = source_ids(self.tokenizer, [model_text(p.text, version) for p in protected])
         return plans, [_Source(p, i) for p, i in zip(protected, ids, strict=True)]
 
     def costs(self, texts: Sequence[str], decoding: DecodingConfig | None = None) -> list[TextCost]:
@@ -388,7 +397,8 @@ class Translator:
             for i, hyps in zip(chunk, nbest, strict=True):
                 for hyp in hyps:
                     text = next(decoded).translate(_OUTPUT_CLEANUP)
-                    results[i].append(_Output(hyp, text, restore(text, sources[i].protected)))
+                    plain = unmark(text) if self.preprocessing.marks else text
+                    results[i].append(_Output(hyp, text, restore(plain, sources[i].protected)))
         return results
 
     def _assemble(

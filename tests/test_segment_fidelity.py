@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from nmt.boundaries import mark, model_text, unmark
 from nmt.bundle import BundleError, load_bundle
 from nmt.glossary import GlossaryError, make_glossary, parse_glossary
-from nmt.preprocessing import CURRENT, LEGACY, PASSTHROUGH, Preprocessing, runnable
+from nmt.preprocessing import CURRENT, LEGACY, MARKS, PASSTHROUGH, Preprocessing, runnable
 from nmt.protect import metavariables, protect, restore
 from nmt.segment import join_segments, sentence_spans
 from nmt.tokenizer import Tokenizer
@@ -39,7 +40,7 @@ def test_versions_and_what_a_model_may_run() -> None:
     assert Preprocessing(LEGACY).passthrough is False
     assert Preprocessing(PASSTHROUGH).command_line and Preprocessing().version == CURRENT
     assert runnable(LEGACY) == (LEGACY, PASSTHROUGH)
-    assert runnable(PASSTHROUGH) == (PASSTHROUGH,)
+    assert runnable(PASSTHROUGH) == (PASSTHROUGH,) and runnable(MARKS) == (MARKS,)
     with pytest.raises(ValueError, match="unknown preprocessing version"):
         Preprocessing(99)
 
@@ -309,3 +310,62 @@ def test_every_protected_span_survives_translation(tok: Tokenizer, text: str) ->
         segment = " ".join(text[start:end].split())
         for original, count in collections.Counter(originals(segment)).items():
             assert result.text.count(original) >= count, (original, result.text)
+
+
+# --- item 1: boundary marks (version 3) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "marked"),
+    [
+        ("[Installed]", "[￭ Installed]"),
+        ("Click ⦅TO1⦆Save⦅TC1⦆ now", "Click ⦅TO1⦆￭ Save⦅TC1⦆ now"),
+        ("„Datei“ and »Ordner« or (x)", "„￭ Datei“ and »￭ Ordner« or (￭ x)"),
+        ('say "hi" ("yes")', 'say "￭ hi" ("￭ yes")'),
+        ("don't, e-mail, and/or, 5(3)", "don't, e-mail, and/or, 5(3)"),  # inside words: none
+        ("Installed: w…", "Installed: w…"),
+    ],
+)
+def test_marks_go_where_an_opener_is_glued_to_a_word(text: str, marked: str) -> None:
+    assert mark(text) == marked
+    assert unmark(marked) == text
+    assert model_text(text, LEGACY) == text and model_text(text, MARKS) == marked
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(texts)
+def test_marks_are_reversible(text: str) -> None:
+    masked = protect(text, version=MARKS).text
+    assert unmark(mark(masked)) == masked
+
+
+@pytest.mark.parametrize("word", ["Installed", "Save", "system", "Datei"])
+def test_a_marked_word_has_its_pieces_alone(tok: Tokenizer, word: str) -> None:
+    assert tok.has_glue
+    (alone,) = tok.encode_pieces([word])
+    for wrapped in (f"[{word}]", f"({word})", f"„{word}“", f"<b>{word}</b>", f"%s {word}"):
+        (pieces,) = tok.encode_pieces([mark(protect(wrapped, version=MARKS).text)])
+        assert any(pieces[i : i + len(alone)] == alone for i in range(len(pieces))), pieces
+
+
+def test_version_3_needs_a_tokenizer_with_the_mark(tmp_path: Path, tok: Tokenizer) -> None:
+    from nmt.protect import RESERVED_SYMBOLS
+    from nmt.tokenizer import train_tokenizer
+    from tests.translate_helpers import EXTRA
+
+    old = train_tokenizer(
+        [" ".join(RESERVED_SYMBOLS), *EXTRA] * 20,
+        tmp_path / "old.model",
+        vocab_size=372,
+        user_defined_symbols=RESERVED_SYMBOLS,
+    )
+    assert not old.has_glue
+    with pytest.raises(ValueError, match="boundary mark"):
+        Translator(CopyModel(old.vocab_size), old, preprocessing=MARKS)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(texts)
+def test_a_copying_model_gives_the_text_back_with_marks(tok: Tokenizer, text: str) -> None:
+    translator = Translator(CopyModel(tok.vocab_size), tok, preprocessing=MARKS)
+    assert translator.translate([text])[0].text == text

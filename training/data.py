@@ -19,6 +19,7 @@ import numpy as np
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader, Dataset
 
+from nmt.boundaries import model_text
 from nmt.config import TrainConfig
 from nmt.corpus.output import read_manifest
 from nmt.preprocessing import LEGACY
@@ -51,8 +52,8 @@ def masked_sentences(train: Any, version: int = LEGACY) -> Iterator[str]:
     `version`, `nmt.preprocessing`)."""
     for row in train:
         pair = mask_pair(row["source"], row["target"], version=version)
-        yield pair.source
-        yield pair.target
+        yield model_text(pair.source, version)
+        yield model_text(pair.target, version)
 
 
 def ensure_tokenizer(cfg: TrainConfig, corpus: Any, run_dir: Path) -> Path:
@@ -85,8 +86,8 @@ def encode_batch(
         mask_pair(s, t, version=version)
         for s, t in zip(batch["source"], batch["target"], strict=True)
     ]
-    src = tok.encode([p.source for p in pairs])
-    tgt = tok.encode([p.target for p in pairs])
+    src = tok.encode([model_text(p.source, version) for p in pairs])
+    tgt = tok.encode([model_text(p.target, version) for p in pairs])
     return {"src_ids": [[*s, EOS_ID] for s in src], "tgt_ids": [[*t, EOS_ID] for t in tgt]}
 
 
