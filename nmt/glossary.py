@@ -2,8 +2,8 @@
 
 A glossary file is UTF-8 TSV, one `source term<TAB>target term` a line; blank lines and lines
 starting with `#` are skipped. Terms are enforced through protect/restore (`nmt.protect`): a
-source term becomes a `TM` symbol, which the model copies like a do-not-translate term, and
-restore writes the target term in its place.
+source term becomes a `PH` symbol, which the model carries like any placeholder (it learnt to
+from the corpus), and restore writes the target term in its place.
 
 Matching: case-insensitive, on word boundaries (`file` matches `File` and `FILE`, not
 `profile` or `files`), longest term first. The target is written as given, so a German noun

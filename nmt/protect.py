@@ -199,7 +199,7 @@ def metavariables(text: str) -> tuple[str, ...]:
 
 
 _GROUP_FAMILY = {
-    "gl": TERM,
+    "gl": PLACEHOLDER,
     "opt": PLACEHOLDER,
     "mv": PLACEHOLDER,
     "ln": LINK,
@@ -330,7 +330,10 @@ def _scan(
             found.append(_tag_found(text, m))
             has_tags = True
         elif group == "gl" and glossary is not None:
-            found.append(_Found(m.start(), m.end(), TERM, target=glossary[m.group().lower()]))
+            # a placeholder, not a term: models learn to carry placeholders (the corpus is
+            # full of them), while `TM` only occurs where a caller passes terms
+            target = glossary[m.group().lower()]
+            found.append(_Found(m.start(), m.end(), PLACEHOLDER, target=target))
         else:
             found.append(_Found(m.start(), m.end(), _GROUP_FAMILY[group or ""]))
     if has_tags:
@@ -469,9 +472,9 @@ def protect(
 
     Contract: `restore(p.text, p).text == text` for every input without glossary terms, and
     every symbol occurs once. `terms` are do-not-translate terms (exact, case-sensitive,
-    longest first). `glossary` maps lower-cased source terms to target terms: a match
-    (case-insensitive, on word boundaries, after the exact terms) becomes a `TM` symbol that
-    restore replaces by the target. `version` is the preprocessing version
+    longest first). `glossary` maps source terms to target terms: a match (case-insensitive,
+    on word boundaries, after the exact terms) becomes a `PH` symbol that restore replaces by
+    the target. `version` is the preprocessing version
     (`nmt.preprocessing`); version 1 gives exactly the masks of the first shipped bundle.
     From version 2 on, the metavariables of `text` (`metavariables`) and the caller's
     `metavars` (those of the whole entry) are kept as placeholders wherever they occur.

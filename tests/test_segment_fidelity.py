@@ -145,20 +145,20 @@ def test_glossary_terms_match_any_case_on_word_boundaries() -> None:
         ("File Manager", "Dateiverwaltung"),
         ("file", "Datei"),
     ]
-    assert restore("Die ⦅TM1⦆ zeigt eine ⦅TM2⦆.", p).text == "Die Dateiverwaltung zeigt eine Datei."
+    assert restore("Die ⦅PH1⦆ zeigt eine ⦅PH2⦆.", p).text == "Die Dateiverwaltung zeigt eine Datei."
 
 
 def test_a_glossary_target_keeps_its_case_and_opens_with_a_capital() -> None:
     table = make_glossary([("save", "speichern"), ("folder", "Ordner")])
     p = protect("Save the folder.", glossary=table)
-    assert restore("⦅TM1⦆ ⦅TM2⦆.", p).text == "Speichern Ordner."
-    assert restore("Den ⦅TM2⦆ ⦅TM1⦆.", p).text == "Den Ordner speichern."
+    assert restore("⦅PH1⦆ ⦅PH2⦆.", p).text == "Speichern Ordner."
+    assert restore("Den ⦅PH2⦆ ⦅PH1⦆.", p).text == "Den Ordner speichern."
 
 
 def test_a_dropped_glossary_term_is_inserted_as_its_target() -> None:
     p = protect("Open the file.", glossary={"file": "Datei"})
     result = restore("Öffnen Sie.", p)
-    assert "Datei" in result.text and result.inserted == ("⦅TM1⦆",)
+    assert "Datei" in result.text and result.inserted == ("⦅PH1⦆",)
 
 
 def test_do_not_translate_terms_win_over_the_glossary() -> None:
