@@ -26,6 +26,13 @@ What is protected (one combined regex, one pass, earlier alternatives win at the
   Qt (`%1 %L1`), shell (`$VAR ${VAR}`), LibreOffice (`$(ARG1) $[officename] %NAME%`) and Scheme
   (`~a ~s`). `{Printername}` (one capitalised word) is a metavariable and stays raw.
 
+Preprocessing version 2 (`nmt.preprocessing`; `version=` of `protect` and `mask_pair`, 1 by
+default) adds, with the same families: runs of characters a Latin vocabulary lacks (emoji,
+pictographs, arrows, math, non-Latin scripts, CJK punctuation; `_is_foreign`) as `TS`, version
+numbers (`2.4.1`, `v3.0`) as `LN`, command-line options (`-x`, `--long`, `--opt=`,
+`[OPTION]...`) and metavariables (`FILE` of `-o FILE`) as `PH`. A caller's glossary
+(`glossary=`, any version) masks its terms as `PH` spans that restore replaces by the target.
+
 Reserved symbols: `⦅` + family + occurrence number within the segment + `⦆`, e.g. `⦅PH1⦆`,
 `⦅TO2⦆`. The brackets (U+2985/U+2986) do not occur in localization text and survive any Unicode
 normalization. Every symbol is one SentencePiece user-defined piece (see `RESERVED_SYMBOLS`), so
