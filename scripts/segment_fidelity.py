@@ -11,6 +11,12 @@ pieces of the word alone, and the pieces of all wrapped texts together (sequence
 mark is counted as the one piece it is in a tokenizer trained with it (`nmt.boundaries.GLUE` is
 a user-defined piece there; the shipped tokenizer lacks it).
 
+`tokenizers`: the same measurement with three tokenizers trained here on one seeded sample of
+the train split (both sides, masked with version 2, `--sample` pairs, vocabulary 8000): the
+default options on unmarked text; SentencePiece's `treat_whitespace_as_suffix` (the word-end
+mark instead of the word-start one), on unmarked text; and the default options with the marks
+(`GLUE` a piece, the text marked).
+
 `wrapped`: translate every word alone and in each wrapper with a bundle: the share of wrapped
 translations whose inner text equals the standalone translation (wrapper characters removed
 on both sides), and the standalone translations' exact-match accuracy against the references
@@ -18,6 +24,7 @@ on both sides), and the standalone translations' exact-match accuracy against th
 cannot score.
 
     .venv/bin/python scripts/segment_fidelity.py tokens  [--spm models/en-de/sentencepiece.model]
+    .venv/bin/python scripts/segment_fidelity.py tokenizers [--sample 100000]
     .venv/bin/python scripts/segment_fidelity.py wrapped --bundle models/en-de [--preprocessing 2]
 """
 
@@ -95,6 +102,68 @@ def tokens(args: argparse.Namespace) -> dict[str, object]:
     return result
 
 
+def _measure(tok: Tokenizer, words: list[str], marked: bool) -> dict[str, int]:
+    """Same-pieces count and total pieces of the wrapped words with `tok` (GLUE a piece)."""
+    alone = tok.encode_pieces([protect(w, version=2).text for w in words])
+    same = total = 0
+    for word, pieces in zip(words, alone, strict=True):
+        texts = [protect(a + word + b, version=2).text for a, b in WRAPPERS]
+        encoded = tok.encode_pieces([mark(t) if marked else t for t in texts])
+        same += sum(_contains(e, pieces) for e in encoded)  # exact pieces: the same ids
+        total += sum(len(e) for e in encoded)
+    return {"same_pieces": same, "pieces": total}
+
+
+def tokenizers(args: argparse.Namespace) -> dict[str, object]:
+    import random
+    import tempfile
+
+    from nmt.protect import RESERVED_SYMBOLS, mask_pair
+    from nmt.tokenizer import train_tokenizer
+
+    lines = (args.corpus / "train.tsv").read_text(encoding="utf-8").splitlines()
+    sample = random.Random(14).sample(lines, min(args.sample, len(lines)))
+    plain: list[str] = []
+    for line in sample:
+        source, _, target = line.partition("\t")
+        pair = mask_pair(source, target, version=2)
+        plain += [pair.source, pair.target]
+    words = [w for w, _ in ui_words(args.corpus, args.words)]
+    result: dict[str, object] = {"words": len(words), "sample_pairs": len(sample)}
+    variants = (
+        ("default", plain, {}, False),
+        ("treat_whitespace_as_suffix", plain, {"treat_whitespace_as_suffix": True}, False),
+        ("marks", [mark(t) for t in plain], {}, True),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, sentences, options, marked in variants:
+            path = Path(tmp) / f"{name}.model"
+            if options:  # an option train_tokenizer does not expose: SentencePiece directly
+                import sentencepiece as spm
+
+                spm.SentencePieceTrainer.Train(
+                    sentence_iterator=iter(sentences),
+                    model_prefix=str(path.with_suffix("")),
+                    vocab_size=8000,
+                    character_coverage=1.0,
+                    byte_fallback=True,
+                    normalization_rule_name="identity",
+                    user_defined_symbols=[*RESERVED_SYMBOLS, GLUE],
+                    pad_id=0,
+                    unk_id=1,
+                    bos_id=2,
+                    eos_id=3,
+                    num_threads=1,
+                    minloglevel=2,
+                    **options,
+                )
+                tok = Tokenizer.load(path)
+            else:
+                tok = train_tokenizer(sentences, path, vocab_size=8000)
+            result[name] = _measure(tok, words, marked)
+    return result
+
+
 def wrapped(args: argparse.Namespace) -> dict[str, object]:
     from nmt.translator import Translator
 
@@ -132,7 +201,8 @@ def wrapped(args: argparse.Namespace) -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("tokens", "wrapped"))
+    parser.add_argument("what", choices=("tokens", "tokenizers", "wrapped"))
+    parser.add_argument("--sample", type=int, default=100_000)
     parser.add_argument("--corpus", type=Path, default=data_dir("en-de"))
     parser.add_argument("--words", type=int, default=320)
     parser.add_argument("--spm", type=Path, default=Path("models/en-de/sentencepiece.model"))
@@ -140,7 +210,8 @@ def main() -> int:
     parser.add_argument("--preprocessing", type=int)
     parser.add_argument("--beam", type=int, default=5)
     args = parser.parse_args()
-    result = tokens(args) if args.what == "tokens" else wrapped(args)
+    commands = {"tokens": tokens, "tokenizers": tokenizers, "wrapped": wrapped}
+    result = commands[args.what](args)
     sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     return 0
 
