@@ -77,7 +77,7 @@ def source_side(pieces: Sequence[str], protected: Protected, norm_map: CharMap) 
 
 def target_side(pieces: Sequence[str], decoded: str, protected: Protected, restored: str) -> Side:
     """The output side: `pieces` decoded to `decoded` (masked), which restore made `restored`."""
-    subst, to_subst = substitution_map(decoded, {s.symbol: s.original for s in protected.spans})
+    subst, to_subst = substitution_map(decoded, {s.symbol: s.output for s in protected.spans})
     return _side(pieces, decoded, compose(to_subst, diff_map(subst, restored)))
 
 

@@ -22,8 +22,11 @@ Manifest fields (`format_version` 1), in the order `manifest.json` holds them:
 `training` ({steps, time_s, ...}), `scores` (test scores with sacreBLEU signatures and bootstrap
 intervals, free-form; `{}` before evaluation), `quantization`, `decoding` (optional
 `DecodingConfig` dict: the settings chosen on the valid split, the Translator's default),
-`created` (ISO 8601 UTC), `nmt_version`, `files` ({name: {sha256, bytes}}). `Manifest` is this
-list as one typed object; `vocab_size` and `special_ids` are derived (from `model` and
+`created` (ISO 8601 UTC), `nmt_version`, `files` ({name: {sha256, bytes}}). Optional (written
+only when set): `preprocessing` (int, the `nmt.preprocessing` version the model was made for;
+absent = 1, a bundle made before versions existed) and `glossary` (the name of a listed TSV file
+in the bundle: the default glossary, see `nmt.glossary`). `Manifest` is this list as one typed
+object; `vocab_size` and `special_ids` are derived (from `model` and
 `nmt.tokenizer`), written for other readers and checked when read.
 
 Loading verifies before anything is used and refuses (`BundleError`, naming the problem) a
@@ -53,6 +56,7 @@ from nmt.atomic import swap_folder
 from nmt.config import ConfigError, DecodingConfig, ModelConfig, from_dict, to_dict
 from nmt.errors import NmtError
 from nmt.hashing import sha256_file
+from nmt.preprocessing import LEGACY, VERSIONS
 from nmt.tokenizer import BOS_ID, EOS_ID, PAD_ID, UNK_ID, Tokenizer, TokenizerError
 
 logger = logging.getLogger(__name__)
@@ -63,6 +67,7 @@ DECODER = "decoder_step.onnx"
 SPM_MODEL = "sentencepiece.model"
 MODEL_CARD = "MODEL_CARD.md"
 MANIFEST = "manifest.json"
+GLOSSARY = "glossary.tsv"  # the optional default glossary
 REQUIRED_FILES = (ENCODER, DECODER, SPM_MODEL, MODEL_CARD)
 QUANTIZATIONS = ("int8-dynamic", "int8-static", "fp32")
 SPECIAL_IDS: dict[str, int] = {"pad": PAD_ID, "unk": UNK_ID, "bos": BOS_ID, "eos": EOS_ID}
@@ -131,6 +136,8 @@ class Manifest:
     decoding: DecodingConfig | None = None
     created: str | None = None  # None: the moment `write_bundle` writes it
     nmt_version: str | None = None  # set by `write_bundle`
+    preprocessing: int = dataclasses.field(default=LEGACY, metadata=OPTIONAL)
+    glossary: str | None = dataclasses.field(default=None, metadata=OPTIONAL)
     files: Mapping[str, FileEntry] = dataclasses.field(default_factory=dict)
 
     # Derived fields: written after `parameters`, checked against their sources when read.
@@ -147,6 +154,12 @@ class Manifest:
         missing = [key for key in ("steps", "time_s") if key not in self.training]
         if missing:
             problems.append(f"training info lacks {', '.join(missing)}")
+        if self.preprocessing not in VERSIONS or isinstance(self.preprocessing, bool):
+            problems.append(
+                f"preprocessing version {self.preprocessing!r} is not one of {VERSIONS}"
+            )
+        if self.glossary is not None and self.files and self.glossary not in self.files:
+            problems.append(f"the glossary {self.glossary!r} is not a listed file")
         if problems:
             raise ManifestError(problems)
 
@@ -385,6 +398,16 @@ class Bundle:
         return self.manifest.decoding
 
     @property
+    def preprocessing(self) -> int:
+        """The preprocessing version recorded; 1 for a bundle made before versions existed."""
+        return self.manifest.preprocessing
+
+    @property
+    def glossary_path(self) -> Path | None:
+        """The default glossary file, if the bundle lists one."""
+        return self.path / self.manifest.glossary if self.manifest.glossary else None
+
+    @property
     def version(self) -> str:
         """A short content address: the first 12 hex digits of a sha256 over the files' sha256s.
         Two bundles with the same files have the same version, whatever their folder."""
@@ -406,6 +429,7 @@ def write_bundle(
     decoder: Path,
     spm_model: Path,
     model_card_text: str,
+    glossary: Path | None = None,
 ) -> Bundle:
     """Write a bundle to `out_dir` atomically and return it, loaded (so verified) from there.
 
@@ -413,7 +437,9 @@ def write_bundle(
     (from the files written) and, when None, `created` (now, UTC, ISO 8601). `encoder`/`decoder`
     are the graph files to copy (the int8 or the fp32 ones, as `manifest.quantization` says);
     `spm_model` the SentencePiece model, whose vocabulary size must equal
-    `manifest.model.vocab_size`.
+    `manifest.model.vocab_size`. `glossary`: a TSV file copied in as the default glossary
+    (`nmt.glossary`; read here, so a malformed one is refused before anything is written); the
+    manifest's `glossary` field is set from it (None: the bundle has none).
 
     Everything is written to a temporary folder next to `out_dir`, then renamed into place: a
     reader never sees half a bundle. An existing bundle at `out_dir` is replaced (moved aside,
@@ -422,6 +448,8 @@ def write_bundle(
     OSError.
     """
     _check_tokenizer(spm_model, manifest.model)
+    if glossary is not None:
+        _check_glossary(glossary)
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
         raise BundleError(f"refusing to replace {out_dir}: it is not a bundle (no {MANIFEST})")
@@ -431,12 +459,17 @@ def write_bundle(
         for name, source in ((ENCODER, encoder), (DECODER, decoder), (SPM_MODEL, spm_model)):
             shutil.copyfile(source, tmp / name)
         (tmp / MODEL_CARD).write_text(model_card_text, encoding="utf-8")
+        listed = list(REQUIRED_FILES)
+        if glossary is not None:
+            shutil.copyfile(glossary, tmp / GLOSSARY)
+            listed.append(GLOSSARY)
         dataclasses.replace(
             manifest,
             format_version=FORMAT_VERSION,
             created=manifest.created or dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
             nmt_version=__version__,
-            files={name: FileEntry.of(tmp / name) for name in REQUIRED_FILES},
+            glossary=GLOSSARY if glossary is not None else None,
+            files={name: FileEntry.of(tmp / name) for name in listed},
         ).write(tmp)
         _swap_into_place(tmp, out_dir)
     except BaseException:
@@ -476,7 +509,17 @@ def update_bundle(
             if model_card_text is not None
             else old.model_card_path.read_text(encoding="utf-8")
         ),
+        glossary=old.glossary_path,
     )
+
+
+def _check_glossary(path: Path) -> None:
+    from nmt.glossary import GlossaryError, load_glossary
+
+    try:
+        load_glossary(path)
+    except GlossaryError as err:
+        raise BundleError(str(err)) from err
 
 
 def _check_tokenizer(spm_model: Path, model: ModelConfig) -> None:

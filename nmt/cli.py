@@ -76,7 +76,6 @@ def _translate(args: argparse.Namespace) -> int:
     """stdin -> stdout, one translation per line, in chunks: a long input is never held whole
     and each chunk is flushed as soon as it is translated."""
     from nmt.errors import UsageError
-    from nmt.translator import Translator
 
     for option, value in (("--beam", args.beam), ("--batch-size", args.batch_size)):
         if value < 1:
@@ -89,7 +88,9 @@ def _translate(args: argparse.Namespace) -> int:
         return translate_file(args)
     if given := file_options_given(args):
         raise UsageError(f"{', '.join(given)} need INPUT and OUTPUT files")
-    translator = Translator.load(args.bundle, threads=args.threads, batch_size=args.batch_size)
+    from nmt.files.command import load_translator
+
+    translator, glossary = load_translator(args)
     decoding = translator.decoding_config(beam_size=args.beam)
     stdin, stdout = _utf8_stdin(), _utf8(sys.stdout)
     chunk = 1 if stdin.isatty() else CHUNK_LINES
@@ -98,7 +99,9 @@ def _translate(args: argparse.Namespace) -> int:
             # Line ends are kept apart so that CRLF input gives CRLF output.
             texts = [line.rstrip("\r\n") for line in lines]
             ends = ["\r\n" if line.endswith("\r\n") else "\n" for line in lines]
-            results = translator.translate(texts, decoding, terms=args.term, return_alignment=False)
+            results = translator.translate(
+                texts, decoding, terms=args.term, glossary=glossary, return_alignment=False
+            )
             stdout.write("".join(r.text + end for r, end in zip(results, ends, strict=True)))
             stdout.flush()
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as filters do
@@ -145,6 +148,20 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         default=[],
         metavar="TERM",
         help="a do-not-translate term, kept exactly (repeatable)",
+    )
+    translate.add_argument(
+        "--glossary",
+        type=Path,
+        metavar="TSV",
+        help="source term TAB target term a line: each match (any case, whole words) is "
+        "translated as its target term, over the bundle's default glossary",
+    )
+    translate.add_argument(
+        "--preprocessing",
+        type=int,
+        metavar="N",
+        help="preprocessing version (default: the bundle's); 2 lets a bundle made for 1 pass "
+        "emoji, symbols, options and help columns through",
     )
     translate.set_defaults(handler=_translate)
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 
 from nmt.errors import NmtError
+from nmt.preprocessing import CURRENT, VERSIONS
 
 T = TypeVar("T")
 
@@ -248,6 +249,15 @@ class TokenizerConfig:
     model_type: typing.Literal["unigram", "bpe"] = "unigram"
     input_sentence_size: int = 1_000_000  # a seeded sample of this many sentences at most
     max_tokens: int = 100  # train/valid pairs longer than this on either side are left out
+    # The `nmt.preprocessing` version the pairs are masked with, validated with and recorded in
+    # the bundle. A run made before the field reads the current one, which its model can run.
+    preprocessing: int = CURRENT
+
+    def __post_init__(self) -> None:
+        if self.preprocessing not in VERSIONS:
+            raise ConfigError(
+                f"tokenizer.preprocessing {self.preprocessing} is not one of {VERSIONS}"
+            )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,13 @@ What is protected (one combined regex, one pass, earlier alternatives win at the
   Qt (`%1 %L1`), shell (`$VAR ${VAR}`), LibreOffice (`$(ARG1) $[officename] %NAME%`) and Scheme
   (`~a ~s`). `{Printername}` (one capitalised word) is a metavariable and stays raw.
 
+Preprocessing version 2 (`nmt.preprocessing`; `version=` of `protect` and `mask_pair`, 1 by
+default) adds, with the same families: runs of characters a Latin vocabulary lacks (emoji,
+pictographs, arrows, math, non-Latin scripts, CJK punctuation; `_is_foreign`) as `TS`, version
+numbers (`2.4.1`, `v3.0`) as `LN`, command-line options (`-x`, `--long`, `--opt=`,
+`[OPTION]...`) and metavariables (`FILE` of `-o FILE`) as `PH`. A caller's glossary
+(`glossary=`, any version) masks its terms as `PH` spans that restore replaces by the target.
+
 Reserved symbols: `⦅` + family + occurrence number within the segment + `⦆`, e.g. `⦅PH1⦆`,
 `⦅TO2⦆`. The brackets (U+2985/U+2986) do not occur in localization text and survive any Unicode
 normalization. Every symbol is one SentencePiece user-defined piece (see `RESERVED_SYMBOLS`), so
@@ -45,9 +52,12 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable, Sequence
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from nmt.preprocessing import LEGACY, Preprocessing
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +132,83 @@ _MARKUP_FIRST = "%{}<&$~./" + OPEN + CLOSE
 _MARKUP = (
     f"(?=[{re.escape(_MARKUP_FIRST)}])(?:{'|'.join(f'(?P<{n}>{r})' for n, r in _MARKUP_GROUPS)})"
 )
+# Version 2 (`nmt.preprocessing.PASSTHROUGH`) detection.
+# A version number has two dots or a `v` (`2.4.1`, `v3.0`, `1.2.3-rc1`); `1.5` is a number.
+_VERSION_NUMBER = (
+    r"(?<![\w.])(?:v\d+(?:\.\d+)+|\d+(?:\.\d+){2,})(?:[-+~][0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?"
+    r"(?![\w]|\.\d)"
+)
+# Options start a word (after a space, an opening bracket, `,` or `|`); a long option keeps its
+# `=` (the metavariable after it is a word of its own), `[OPTION]...` is one span (the dots
+# make it a usage line: `[CC]` alone is a UI string). Digits cannot
+# start a short option, so `-5 degrees` stays text.
+_OPTION = (
+    r"(?<![^\s\[(,|\"'“‘])(?:--[A-Za-z0-9][\w-]*(?:=|(?![\w-]))"
+    r"|-[A-Za-z?](?:[A-Za-z0-9]*(?![\w-])))"
+    r"|\[[A-Z][A-Z0-9_-]*\](?:\.\.\.|…)"
+)
+# A metavariable of a command line: an upper-case word right after an option (`--lines=NUM`,
+# `-o FILE`, `--output FILE`) or in brackets (`[FILE]`, `<FILE>`).
+_OPTION_ARGUMENT = re.compile(
+    r"(?<![\w-])(?:--[A-Za-z0-9][\w-]*[= ]|-[A-Za-z] ?)[\[<]?([A-Z][A-Z0-9_]+)(?![\w-])"
+)
+_BRACKETED_METAVARIABLE = re.compile(r"[\[<]([A-Z][A-Z0-9_]+)[\]>]")
+# Characters that always pass through beside the uncovered ones: Unicode blocks of emoji and
+# pictographs, arrows, dingbats, CJK punctuation and full-width forms (Latin-1 symbols such as
+# `°` and `©` are in every vocabulary and stay text).
+_JOINERS = frozenset("\u200d\ufe0e\ufe0f\u20e3")  # ZWJ, variation selectors, keycap
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_foreign(char: str) -> bool:
+    """A character a Latin-script vocabulary does not cover: a symbol beyond Latin-1 (emoji,
+    arrows, math, dingbats), a letter or digit of a non-Latin script, CJK punctuation, a
+    private-use or unassigned code point."""
+    code = ord(char)
+    if code < 0x100:
+        return False
+    category = unicodedata.category(char)
+    if category in ("So", "Sm", "Sk", "Co", "Cn", "Cs") or 0x3000 <= code <= 0x303F:
+        return True
+    if category[0] in "LN":
+        return not unicodedata.name(char, "").startswith("LATIN")
+    return 0xFF00 <= code <= 0xFFEF
+
+
+def _foreign_runs(text: str) -> list[tuple[int, int]]:
+    """Maximal runs of foreign characters (`_is_foreign`), joiners and marks inside a run and
+    single spaces between foreign characters included (`Привет мир`, `👍 👍` are one span)."""
+    runs: list[tuple[int, int]] = []
+    start = -1
+    end = 0
+    for i, char in enumerate(text):
+        if _is_foreign(char):
+            if start >= 0 and (i == end or text[end:i] == " "):
+                end = i + 1
+                continue
+            if start >= 0:
+                runs.append((start, end))
+            start, end = i, i + 1
+        elif start >= 0 and i == end and (char in _JOINERS or unicodedata.category(char) == "Mn"):
+            end = i + 1
+    if start >= 0:
+        runs.append((start, end))
+    return runs
+
+
+def metavariables(text: str) -> tuple[str, ...]:
+    """The metavariables of a command-line text (`FILE` in `-o FILE` and `[FILE]`), sorted: the
+    Translator keeps them wherever they occur in the text, so every column agrees."""
+    found = {m.group(1) for m in _OPTION_ARGUMENT.finditer(text)}
+    if found or "-" in text or "]..." in text or "]…" in text:  # a command line, not `[CC]`
+        found.update(m.group(1) for m in _BRACKETED_METAVARIABLE.finditer(text))
+    return tuple(sorted(found))
+
+
 _GROUP_FAMILY = {
+    "gl": PLACEHOLDER,
+    "opt": PLACEHOLDER,
+    "mv": PLACEHOLDER,
     "ln": LINK,
     "path": LINK,
     "tm": TERM,
@@ -149,6 +235,7 @@ class _Found(NamedTuple):
     family: str
     tag: str = ""
     partner: int = -1  # for a closing tag: index of the opening tag it closes, -1 if none
+    target: str = ""  # a glossary term's target ("" for every other span)
 
 
 def _term_key(terms: Iterable[str]) -> tuple[str, ...]:
@@ -168,25 +255,54 @@ def _term_regex(term: str) -> str:
 
 
 @functools.lru_cache(maxsize=128)
-def _pattern(terms: tuple[str, ...], url: bool, email: bool, drive: bool) -> re.Pattern[str]:
-    """The combined detection regex: links first (a URL is one unit), then terms, then markup."""
+def _pattern(
+    terms: tuple[str, ...],
+    url: bool,
+    email: bool,
+    drive: bool,
+    glossary: tuple[str, ...] = (),
+    version: int = LEGACY,
+    metavars: tuple[str, ...] = (),
+) -> re.Pattern[str]:
+    """The combined detection regex: links first (a URL is one unit), then terms, then markup.
+    Version 2 adds version numbers (links), the caller's metavariables (placeholders, after
+    the exact terms), glossary terms (after those) and options (after markup)."""
+    rules = Preprocessing(version)
     links = [regex for regex, on in ((_URL, url), (_EMAIL, email), (_DRIVE_PATH, drive)) if on]
+    if rules.passthrough:
+        links.append(_VERSION_NUMBER)
     groups = [f"(?P<ln>{'|'.join(links)})"] if links else []
     if terms:
         groups.append(f"(?P<tm>{'|'.join(_term_regex(t) for t in terms)})")
+    if metavars:  # before the glossary: `FILE` of `--output=FILE` is no glossary `file`
+        groups.append(f"(?P<mv>{'|'.join(_term_regex(t) for t in metavars)})")
+    if glossary:
+        groups.append(f"(?P<gl>(?i:{'|'.join(_term_regex(t) for t in glossary)}))")
     groups.append(_MARKUP)
+    if rules.command_line:
+        groups.append(f"(?P<opt>{_OPTION})")
     return re.compile("|".join(groups))
 
 
-def _pattern_for(text: str, terms: tuple[str, ...]) -> re.Pattern[str]:
+def _pattern_for(
+    text: str,
+    terms: tuple[str, ...],
+    glossary: tuple[str, ...] = (),
+    version: int = LEGACY,
+    metavars: tuple[str, ...] = (),
+) -> re.Pattern[str]:
     """The combined regex with only the branches `text` can match. Branches that start at a word
     character are tried at every position, so each is left out when its anchor (`://` or `www.`,
     `@`, `:\\`, one of the terms) is not in the text: still one regex pass, far fewer steps."""
+    lowered = text.lower() if glossary else ""
     return _pattern(
         terms if terms and any(t in text for t in terms) else (),
         "://" in text or "www." in text,
         "@" in text,
         ":\\" in text,
+        tuple(t for t in glossary if t in lowered),
+        version,
+        tuple(t for t in metavars if t in text),
     )
 
 
@@ -204,8 +320,15 @@ def _tag_found(text: str, m: re.Match[str]) -> _Found:
     return _Found(start, end, OPEN_TAG if group == "tag" else CLOSE_TAG, tag)
 
 
-def _scan(text: str, pattern: re.Pattern[str]) -> list[_Found]:
-    """All protected spans of `text`, in order, with tags paired and metavariables dropped."""
+def _scan(
+    text: str,
+    pattern: re.Pattern[str],
+    glossary: Mapping[str, str] | None = None,
+    passthrough: bool = False,
+) -> list[_Found]:
+    """All protected spans of `text`, in order, with tags paired and metavariables dropped.
+    `glossary` (lower-cased source term -> target) gives glossary spans their target;
+    `passthrough` adds the runs of uncovered characters (`_foreign_runs`) outside other spans."""
     found: list[_Found] = []
     has_tags = False
     for m in pattern.finditer(text):
@@ -213,9 +336,36 @@ def _scan(text: str, pattern: re.Pattern[str]) -> list[_Found]:
         if group in ("tag", "tc", "qo"):
             found.append(_tag_found(text, m))
             has_tags = True
+        elif group == "gl" and glossary is not None:
+            # a placeholder, not a term: models learn to carry placeholders (the corpus is
+            # full of them), while `TM` only occurs where a caller passes terms
+            target = glossary[m.group().lower()]
+            found.append(_Found(m.start(), m.end(), PLACEHOLDER, target=target))
         else:
             found.append(_Found(m.start(), m.end(), _GROUP_FAMILY[group or ""]))
-    return _resolve_tags(text, found) if has_tags else found
+    if has_tags:
+        found = _resolve_tags(text, found)
+    if passthrough and not text.isascii():
+        found = _merge_foreign(found, _foreign_runs(text))
+    return found
+
+
+def _merge_foreign(found: list[_Found], runs: Sequence[tuple[int, int]]) -> list[_Found]:
+    """`found` plus the foreign runs that overlap none of its spans, in text order. Indices of
+    tag partners are remapped to the merged list."""
+    if not runs:
+        return found
+    taken = [(f.start, f.end) for f in found]
+    extra = [
+        _Found(a, b, STANDALONE) for a, b in runs if not any(s < b and a < e for s, e in taken)
+    ]
+    if not extra:
+        return found
+    merged = sorted(
+        [(f, i) for i, f in enumerate(found)] + [(f, -1) for f in extra], key=lambda fi: fi[0].start
+    )
+    new_index = {old: new for new, (_, old) in enumerate(merged) if old >= 0}
+    return [f._replace(partner=new_index[f.partner]) if f.partner >= 0 else f for f, _ in merged]
 
 
 def _is_bare(text: str, f: _Found) -> bool:
@@ -277,11 +427,18 @@ def _number(found: Sequence[_Found]) -> list[tuple[_Found, str]]:
 
 
 class MaskedSpan(NamedTuple):
-    """One masked span: its symbol, the original text, the symbol's offset in the masked text."""
+    """One masked span: its symbol, the original text, the symbol's offset in the masked text,
+    and for a glossary term the text restore writes in its place (`target`, else "")."""
 
     symbol: str
     original: str
     start: int
+    target: str = ""
+
+    @property
+    def output(self) -> str:
+        """What restore writes for this span: the glossary target, else the original."""
+        return self.target or self.original
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +459,7 @@ def _mask(text: str, numbered: Sequence[tuple[_Found, str | None]]) -> tuple[str
             continue
         parts.append(text[pos : f.start])
         length += f.start - pos
-        spans.append(MaskedSpan(symbol, text[f.start : f.end], length))
+        spans.append(MaskedSpan(symbol, text[f.start : f.end], length, f.target))
         parts.append(symbol)
         length += len(symbol)
         pos = f.end
@@ -310,13 +467,35 @@ def _mask(text: str, numbered: Sequence[tuple[_Found, str | None]]) -> tuple[str
     return "".join(parts), spans
 
 
-def protect(text: str, terms: Iterable[str] = ()) -> Protected:
+def protect(
+    text: str,
+    terms: Iterable[str] = (),
+    *,
+    glossary: Mapping[str, str] | None = None,
+    version: int = LEGACY,
+    metavars: Iterable[str] = (),
+) -> Protected:
     """Mask every protected span of `text` (see the module docstring) with a reserved symbol.
 
-    Contract: `restore(p.text, p).text == text` for every input, and every symbol occurs once.
-    `terms` are do-not-translate terms (exact, case-sensitive, longest first).
+    Contract: `restore(p.text, p).text == text` for every input without glossary terms, and
+    every symbol occurs once. `terms` are do-not-translate terms (exact, case-sensitive,
+    longest first). `glossary` maps source terms to target terms: a match (case-insensitive,
+    on word boundaries, after the exact terms) becomes a `PH` symbol that restore replaces by
+    the target. `version` is the preprocessing version
+    (`nmt.preprocessing`); version 1 gives exactly the masks of the first shipped bundle.
+    From version 2 on, the metavariables of `text` (`metavariables`) and the caller's
+    `metavars` (those of the whole entry) are kept as placeholders wherever they occur.
     """
-    found = _scan(text, _pattern_for(text, _term_key(terms)))
+    rules = Preprocessing(version)
+    kept = _term_key((*metavars, *metavariables(text))) if rules.command_line else ()
+    glossary = {k.lower(): v for k, v in glossary.items()} if glossary else None
+    gloss = _term_key(glossary) if glossary else ()
+    found = _scan(
+        text,
+        _pattern_for(text, _term_key(terms), gloss, version, kept),
+        glossary,
+        rules.passthrough,
+    )
     if not found:
         return Protected(text, ())
     masked, spans = _mask(text, _number(found))
@@ -405,7 +584,9 @@ def _match_target(
     return list(zip(found, chosen, strict=True))
 
 
-def mask_pair(source: str, target: str, terms: Iterable[str] = ()) -> MaskedPair:
+def mask_pair(
+    source: str, target: str, terms: Iterable[str] = (), *, version: int = LEGACY
+) -> MaskedPair:
     """Mask a training pair: the source exactly as `protect` does at inference; in the target,
     each span that matches an unused source span gets that span's symbol, others stay raw.
 
@@ -413,10 +594,15 @@ def mask_pair(source: str, target: str, terms: Iterable[str] = ()) -> MaskedPair
     `protect`. Target-only spans stay raw so the model never learns to emit a symbol that the
     source lacks (restore would have to delete it); the translator added them as text.
     """
+    rules = Preprocessing(version)
+    kept = _term_key(metavariables(source)) if rules.command_line else ()
     key = _term_key(terms)
-    src_found = _scan(source, _pattern_for(source, key))
+    pt = rules.passthrough
+    src_pattern = _pattern_for(source, key, version=version, metavars=kept)
+    src_found = _scan(source, src_pattern, passthrough=pt)
     src_text, spans = _mask(source, _number(src_found)) if src_found else (source, [])
-    tgt_found = _scan(target, _pattern_for(target, key))
+    tgt_pattern = _pattern_for(target, key, version=version, metavars=kept)
+    tgt_found = _scan(target, tgt_pattern, passthrough=pt)
     if not tgt_found:
         return MaskedPair(src_text, target, tuple(s.symbol for s in spans), ())
     assigned = _match_target(target, tgt_found, spans)
@@ -614,7 +800,22 @@ def _substitute(
     renumbered = _renumbered(order, list(known.values())) if positional else {}
     if renumbered:
         logger.debug("restore numbered reordered printf placeholders: %s", renumbered)
+    if any(s.target for s in known.values()):
+        return _SYMBOL_RE.sub(lambda m: _glossary_output(m, out, known, renumbered), out)
     return _SYMBOL_RE.sub(lambda m: renumbered.get(m.group()) or known[m.group()].original, out)
+
+
+def _glossary_output(
+    m: re.Match[str], out: str, known: dict[str, MaskedSpan], renumbered: dict[str, str]
+) -> str:
+    """A span's output; a glossary target that opens the output (after opening punctuation) for
+    a source term written with a capital gets a capital first letter. A target is never
+    lower-cased: German nouns keep their capital."""
+    span = known[m.group()]
+    text = renumbered.get(m.group()) or span.output
+    if span.target and span.original[:1].isupper() and not out[: m.start()].strip(_LEADING + " "):
+        return text[:1].upper() + text[1:]
+    return text
 
 
 def restore(output: str, protected: Protected, *, positional: bool = True) -> Restored:

@@ -17,6 +17,9 @@ a sentence in two, so when in doubt, do not split):
    starts the line (`1. Open the menu`, an enumeration).
 4. No split inside a protected span (`nmt.protect`: a URL, a tag with attributes, a caller's
    do-not-translate term such as `Dr. No`), since each segment is protected on its own.
+5. With `columns` (preprocessing version 2), a run of two or more spaces or a tab inside a line
+   separates segments: a help line (`  -o, --output=FILE   write to FILE`) keeps its columns
+   exactly, since the gap is copied, not translated (normalisation would collapse it).
 """
 
 from __future__ import annotations
@@ -41,21 +44,25 @@ st jr sr no nos nr fig figs vol vols ch sec pp ed eds inc ltd co corp dept ref r
 jan feb apr jun jul aug sep sept oct nov dec"""
 ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _LAST_WORD = re.compile(r"(\S+)$")
+_COLUMN_GAP = re.compile(r"[ \t]*\t[ \t]*| {2,}")
 
 
-def sentence_spans(text: str, *, terms: Iterable[str] = ()) -> list[CharRange]:
+def sentence_spans(
+    text: str, *, terms: Iterable[str] = (), columns: bool = False
+) -> list[CharRange]:
     """The (start, end) of each segment of `text`, in order, stripped of surrounding whitespace.
 
     Contract: spans are non-empty, non-overlapping, increasing, hold no line break and neither
     start nor end with whitespace; everything outside them is whitespace. A text that is empty
-    or only whitespace has no spans. `terms` are the caller's do-not-translate terms (rule 4).
+    or only whitespace has no spans. `terms` are the caller's do-not-translate terms (rule 4);
+    `columns` turns rule 5 on.
     """
     terms = tuple(terms)
     spans: list[CharRange] = []
     line_start = 0
     for brk in [*_LINE_BREAKS.finditer(text), None]:
         line_end = brk.start() if brk else len(text)
-        spans.extend(_line_spans(text, line_start, line_end, terms))
+        spans.extend(_line_spans(text, line_start, line_end, terms, columns))
         line_start = brk.end() if brk else len(text)
     return spans
 
@@ -83,7 +90,9 @@ def join_segments(
     return "".join(parts), placed
 
 
-def _line_spans(text: str, start: int, end: int, terms: tuple[str, ...]) -> list[CharRange]:
+def _line_spans(
+    text: str, start: int, end: int, terms: tuple[str, ...], columns: bool = False
+) -> list[CharRange]:
     """The sentences of the line `text[start:end]`, as spans of `text`."""
     line = text[start:end]
     if not line.strip():
@@ -93,6 +102,13 @@ def _line_spans(text: str, start: int, end: int, terms: tuple[str, ...]) -> list
     for m in _SENTENCE_END.finditer(line):
         if _may_split(line, m, protected):
             cuts.append(m.end())
+    if columns:  # a cut at the gap's start: the stripped pieces leave the gap as it is
+        cuts += [
+            m.start()
+            for m in _COLUMN_GAP.finditer(line)
+            if not any(a < m.start() < b for a, b in protected)
+        ]
+        cuts.sort()
     cuts.append(len(line))
     spans = []
     for a, b in itertools.pairwise(cuts):

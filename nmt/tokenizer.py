@@ -27,6 +27,7 @@ from typing import Any
 
 import sentencepiece as spm
 
+from nmt.boundaries import GLUE
 from nmt.errors import NmtError
 from nmt.protect import RESERVED_SYMBOLS
 
@@ -107,6 +108,11 @@ class Tokenizer:
         cleaned = [_strip_specials(ids) for ids in batch]
         return list(self._sp.decode(cleaned, num_threads=self._threads))
 
+    @property
+    def has_glue(self) -> bool:
+        """Whether the boundary mark `GLUE` is one piece (a tokenizer for version 3)."""
+        return GLUE in self.encode_pieces([GLUE])[0]
+
     def piece(self, token_id: int) -> str:
         """The piece of an id; raises IndexError outside the vocabulary."""
         if not 0 <= token_id < self.vocab_size:
@@ -178,7 +184,7 @@ def train_tokenizer(
     input_sentence_size: int = 2_000_000,
     max_sentence_length: int = 4192,
     normalization_rule_name: str = "identity",
-    user_defined_symbols: Sequence[str] = RESERVED_SYMBOLS,
+    user_defined_symbols: Sequence[str] = (*RESERVED_SYMBOLS, GLUE),
     seed: int = 1234,
     num_threads: int = 1,
 ) -> Tokenizer:
@@ -191,8 +197,9 @@ def train_tokenizer(
     not reproducible across calls in one process (SentencePiece's sampler keeps its generator
     state); the shipped configs stay under the limit. Sentences longer than `max_sentence_length`
     bytes are skipped by SentencePiece. `user_defined_symbols` must include every reserved
-    symbol (TokenizerError otherwise). Raises RuntimeError from SentencePiece when the input is
-    too small for `vocab_size`.
+    symbol (TokenizerError otherwise); the default adds the boundary mark `GLUE`, one piece that
+    preprocessing version 3 needs (`Tokenizer.has_glue`). Raises RuntimeError from SentencePiece
+    when the input is too small for `vocab_size`.
     """
     missing = set(RESERVED_SYMBOLS) - set(user_defined_symbols)
     if missing:

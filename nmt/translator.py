@@ -19,7 +19,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from nmt.alignment import CharMap, Link, align, normalize_map, source_side, target_side
+from nmt.boundaries import model_text, unmark
 from nmt.bundle import Bundle, BundleError, load_bundle
 from nmt.config import DecodingConfig
-from nmt.protect import Protected, Restored, protect, restore
+from nmt.glossary import GlossaryError, load_glossary, merged
+from nmt.preprocessing import LEGACY, Preprocessing, runnable
+from nmt.protect import Protected, Restored, metavariables, protect, restore
 from nmt.search import Hypothesis, StepModel, StopCheck, search
 from nmt.search.protocol import check_stop
 from nmt.segment import CharRange, join_segments, sentence_spans
@@ -177,6 +180,10 @@ class Translator:
     `Translator.load(bundle_dir)` is the serving/CLI path (ONNX Runtime); `Translator(model,
     tokenizer)` takes any `StepModel` (training validates with the PyTorch backend).
     `decoding`: the default settings (a bundle's recorded choice, else `DecodingConfig()`).
+    `preprocessing`: the `nmt.preprocessing` version to run (default: the bundle's recorded one,
+    else 1); ValueError for one the bundle's model cannot run, or version 3 with a tokenizer
+    that lacks the boundary mark. `glossary`: the default glossary
+    (lower-cased source term -> target, `nmt.glossary`), which a call's glossary extends.
     """
 
     def __init__(
@@ -187,9 +194,25 @@ class Translator:
         batch_size: int = 32,
         decoding: DecodingConfig | None = None,
         bundle: Bundle | None = None,
+        preprocessing: int | None = None,
+        glossary: Mapping[str, str] | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        # without a bundle (training, evaluation of a run) the caller's version is the model's
+        recorded = bundle.preprocessing if bundle is not None else (preprocessing or LEGACY)
+        self.preprocessing = Preprocessing(recorded if preprocessing is None else preprocessing)
+        if self.preprocessing.version not in runnable(recorded):
+            raise ValueError(
+                f"a model made for preprocessing {recorded} cannot run version "
+                f"{self.preprocessing.version}; it runs {runnable(recorded)}"
+            )
+        if self.preprocessing.marks and not tokenizer.has_glue:
+            raise ValueError(
+                "preprocessing 3 needs a tokenizer with the boundary mark as a piece; this "
+                "one has none (a model made for an earlier version)"
+            )
+        self.glossary = dict(glossary or {})
         self.model = model
         self.tokenizer = tokenizer
         self.batch_size = batch_size
@@ -197,12 +220,27 @@ class Translator:
         self.bundle = bundle
 
     @classmethod
-    def load(cls, path: Path, *, threads: int | None = None, batch_size: int = 32) -> Translator:
+    def load(
+        cls,
+        path: Path,
+        *,
+        threads: int | None = None,
+        batch_size: int = 32,
+        preprocessing: int | None = None,
+    ) -> Translator:
         """Verify and load the bundle at `path` on ONNX Runtime (`threads`: intra-op threads,
-        None = the backend's default). Raises BundleError for a bad bundle (verification comes
-        before onnxruntime is even imported) and for graphs ONNX Runtime cannot use."""
+        None = the backend's default), with its default glossary if it has one. Raises
+        BundleError for a bad bundle (verification comes before onnxruntime is even imported),
+        a bad default glossary and graphs ONNX Runtime cannot use; ValueError for a
+        `preprocessing` version (default: the recorded one) the model cannot run."""
         started = time.perf_counter()
         bundle = load_bundle(path)
+        glossary = None
+        if bundle.glossary_path is not None:
+            try:
+                glossary = load_glossary(bundle.glossary_path)
+            except GlossaryError as err:
+                raise BundleError(f"bundle {path}: {err}") from err
         tokenizer = Tokenizer.load(bundle.spm_path)
         from nmt.search.onnx_backend import OnnxModelError, OnnxStepModel  # onnxruntime here only
 
@@ -218,7 +256,15 @@ class Translator:
             bundle.version,
             time.perf_counter() - started,
         )
-        return cls(model, tokenizer, batch_size=batch_size, decoding=bundle.decoding, bundle=bundle)
+        return cls(
+            model,
+            tokenizer,
+            batch_size=batch_size,
+            decoding=bundle.decoding,
+            bundle=bundle,
+            preprocessing=preprocessing,
+            glossary=glossary,
+        )
 
     def decoding_config(
         self,
@@ -245,6 +291,7 @@ class Translator:
         beam_size: int | None = None,
         n_best: int | None = None,
         terms: Iterable[str] = (),
+        glossary: Mapping[str, str] | None = None,
         return_alignment: bool = True,
         return_attention: bool = False,
         should_stop: StopCheck | None = None,
@@ -252,7 +299,9 @@ class Translator:
         """One Translation per text, in input order.
 
         `decoding`/`beam_size`/`n_best`: see `decoding_config`. `terms`: do-not-translate terms,
-        kept exactly (protected like placeholders). Sentences are split as `nmt.segment` says
+        kept exactly (protected like placeholders). `glossary`: source term -> target term,
+        added to (and overriding) the default glossary (`nmt.glossary`; GlossaryError for a bad
+        entry). Sentences are split as `nmt.segment` says
         and joined back with the original whitespace and line breaks; an empty or
         whitespace-only text comes back unchanged with score 0.0. Every placeholder, tag and
         term of a text appears in its translation as often as in the text. `should_stop` is asked
@@ -261,7 +310,8 @@ class Translator:
         if isinstance(texts, str):
             raise TypeError("translate takes a sequence of texts, not one str; wrap it: [text]")
         cfg = self.decoding_config(decoding, beam_size=beam_size, n_best=n_best)
-        plans, sources = self._prepare(texts, tuple(terms))
+        table = merged(self.glossary, glossary) if glossary else self.glossary
+        plans, sources = self._prepare(texts, tuple(terms), table)
         outputs = self._run(sources, cfg, should_stop)
         return [
             self._assemble(text, plan, sources, outputs, return_alignment, return_attention)
@@ -272,26 +322,36 @@ class Translator:
         """The encoder input ids that `translate` would search for `texts`: one row per
         distinct sentence (split, normalised, protected, SentencePiece ids + EOS), in the order
         first seen. The export's parity check decodes these, so it checks what is served."""
-        return [source.ids for source in self._prepare(texts, tuple(terms))[1]]
+        return [source.ids for source in self._prepare(texts, tuple(terms), self.glossary)[1]]
 
     def _prepare(
-        self, texts: Sequence[str], terms: tuple[str, ...]
+        self, texts: Sequence[str], terms: tuple[str, ...], glossary: Mapping[str, str]
     ) -> tuple[list[list[_Segment]], list[_Source]]:
         """Split, normalise and protect every text; one `_Source` per distinct normalised
-        sentence, encoded in one tokenizer call."""
-        index: dict[str, int] = {}
+        sentence (and set of kept metavariables), encoded in one tokenizer call.
+
+        The metavariables of a whole text (`FILE` of `--output=FILE`) are kept in every one of
+        its segments, so a help line's description column agrees with its option column."""
+        rules = self.preprocessing
+        index: dict[tuple[str, tuple[str, ...]], int] = {}
         protected: list[Protected] = []
         plans: list[list[_Segment]] = []
         for text in texts:
             plan = []
-            for start, end in sentence_spans(text, terms=terms):
+            extra = metavariables(text) if rules.command_line else ()
+            for start, end in sentence_spans(text, terms=terms, columns=rules.columns):
                 norm, norm_map = normalize_map(text[start:end])
-                k = index.setdefault(norm, len(protected)) if norm else -1
+                k = index.setdefault((norm, extra), len(protected)) if norm else -1
                 if k == len(protected):
-                    protected.append(protect(norm, terms))
+                    protected.append(
+                        protect(
+                            norm, terms, glossary=glossary, version=rules.version, metavars=extra
+                        )
+                    )
                 plan.append(_Segment((start, end), k, norm_map))
             plans.append(plan)
-        ids = source_ids(self.tokenizer, [p.text for p in protected])
+        version = self.preprocessing.version
+        ids = source_ids(self.tokenizer, [model_text(p.text, version) for p in protected])
         return plans, [_Source(p, i) for p, i in zip(protected, ids, strict=True)]
 
     def costs(self, texts: Sequence[str], decoding: DecodingConfig | None = None) -> list[TextCost]:
@@ -343,7 +403,8 @@ class Translator:
             for i, hyps in zip(chunk, nbest, strict=True):
                 for hyp in hyps:
                     text = next(decoded).translate(_OUTPUT_CLEANUP)
-                    results[i].append(_Output(hyp, text, restore(text, sources[i].protected)))
+                    plain = unmark(text) if self.preprocessing.marks else text
+                    results[i].append(_Output(hyp, text, restore(plain, sources[i].protected)))
         return results
 
     def _assemble(

@@ -86,6 +86,7 @@ class BatchKey:
     decoding: DecodingConfig
     alignment: bool
     attention: bool
+    glossary: tuple[tuple[str, str], ...] = ()  # (lower-cased source term, target), sorted
 
 
 @dataclasses.dataclass(eq=False, slots=True)
@@ -425,6 +426,7 @@ class Batcher:
             key.decoding,
             return_alignment=key.alignment,
             return_attention=key.attention,
+            glossary=dict(key.glossary) or None,
             should_stop=stop.is_set,
         )
         return await asyncio.get_running_loop().run_in_executor(self._executor, call)

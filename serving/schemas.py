@@ -12,8 +12,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from nmt.config import LengthPenaltyConfig
+from nmt.glossary import make_glossary
 
 LANGUAGE_PATTERN = "^[A-Za-z0-9_-]{1,32}$"
+# A request's glossary terms at most: each becomes a branch of the detection regex, compiled per
+# distinct set of terms a text holds, so the bound keeps one request's cost small.
+MAX_REQUEST_TERMS = 256
 
 
 class _Strict(BaseModel):
@@ -76,6 +80,13 @@ class TranslateRequest(_Strict):
     )
     target: str = Field(json_schema_extra={"pattern": LANGUAGE_PATTERN})
     decoding: Decoding | None = None
+    glossary: dict[str, str] | None = Field(
+        default=None,
+        description="Source term -> target term: each match (any case, whole words) is "
+        f"translated as its target, over the model's default glossary; at most "
+        f"{MAX_REQUEST_TERMS} terms",
+        examples=[{"file": "Datei"}],
+    )
     return_: ReturnOptions = Field(default_factory=ReturnOptions, alias="return")
 
     model_config = ConfigDict(
@@ -93,6 +104,17 @@ class TranslateRequest(_Strict):
         for text in [value] if isinstance(value, str) else value:
             check_text(text)
         return value
+
+    @field_validator("glossary")
+    @classmethod
+    def _glossary(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        if len(value) > MAX_REQUEST_TERMS:
+            raise ValueError(f"at most {MAX_REQUEST_TERMS} glossary terms")
+        for term in (*value, *value.values()):
+            check_text(term)
+        return make_glossary(value.items(), origin="glossary")  # GlossaryError is a ValueError
 
     @field_validator("source", "target")
     @classmethod

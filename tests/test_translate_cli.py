@@ -123,9 +123,16 @@ def copy_bundle(monkeypatch: pytest.MonkeyPatch, spm_model: Path) -> list[list[s
             calls.append(list(texts))
             return super().translate(texts, *args, **kwargs)
 
-    def load(path: Path, *, threads: int | None = None, batch_size: int = 32) -> Translator:
+    def load(
+        path: Path,
+        *,
+        threads: int | None = None,
+        batch_size: int = 32,
+        preprocessing: int | None = None,
+    ) -> Translator:
         assert path == Path("some/bundle") and threads == 1 and batch_size == 3
-        return Recording(CopyModel(tokenizer.vocab_size), tokenizer, batch_size=batch_size)
+        model = CopyModel(tokenizer.vocab_size)
+        return Recording(model, tokenizer, batch_size=batch_size, preprocessing=preprocessing)
 
     monkeypatch.setattr(Translator, "load", staticmethod(load))
     return calls

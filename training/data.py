@@ -19,8 +19,10 @@ import numpy as np
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader, Dataset
 
+from nmt.boundaries import model_text
 from nmt.config import TrainConfig
 from nmt.corpus.output import read_manifest
+from nmt.preprocessing import LEGACY
 from nmt.protect import mask_pair
 from nmt.tokenizer import EOS_ID, Tokenizer, train_tokenizer
 from training.batching import ResumableLoader, TokenBudgetSampler, collate
@@ -45,12 +47,13 @@ class TokenizedPairs(Dataset[tuple[np.ndarray, np.ndarray]]):
         return self.src[idx], self.tgt[idx]
 
 
-def masked_sentences(train: Any) -> Iterator[str]:
-    """Both sides of every train pair, masked as the model will see them."""
+def masked_sentences(train: Any, version: int = LEGACY) -> Iterator[str]:
+    """Both sides of every train pair, masked as the model will see them (preprocessing
+    `version`, `nmt.preprocessing`)."""
     for row in train:
-        pair = mask_pair(row["source"], row["target"])
-        yield pair.source
-        yield pair.target
+        pair = mask_pair(row["source"], row["target"], version=version)
+        yield model_text(pair.source, version)
+        yield model_text(pair.target, version)
 
 
 def ensure_tokenizer(cfg: TrainConfig, corpus: Any, run_dir: Path) -> Path:
@@ -59,7 +62,7 @@ def ensure_tokenizer(cfg: TrainConfig, corpus: Any, run_dir: Path) -> Path:
     if not path.exists():
         logger.info("training the SentencePiece model (vocab %d)", cfg.model.vocab_size)
         train_tokenizer(
-            masked_sentences(corpus["train"]),
+            masked_sentences(corpus["train"], cfg.tokenizer.preprocessing),
             path,
             vocab_size=cfg.model.vocab_size,
             model_type=cfg.tokenizer.model_type,
@@ -74,26 +77,38 @@ def _tokenizer(model_path: str) -> Tokenizer:
     return Tokenizer.load(Path(model_path))
 
 
-def encode_batch(batch: dict[str, list[str]], *, model_path: str) -> dict[str, list[list[int]]]:
+def encode_batch(
+    batch: dict[str, list[str]], *, model_path: str, version: int = LEGACY
+) -> dict[str, list[list[int]]]:
     """`datasets.map` function: masked pairs to ids, EOS appended on both sides."""
     tok = _tokenizer(model_path)
-    pairs = [mask_pair(s, t) for s, t in zip(batch["source"], batch["target"], strict=True)]
-    src = tok.encode([p.source for p in pairs])
-    tgt = tok.encode([p.target for p in pairs])
+    pairs = [
+        mask_pair(s, t, version=version)
+        for s, t in zip(batch["source"], batch["target"], strict=True)
+    ]
+    src = tok.encode([model_text(p.source, version) for p in pairs])
+    tgt = tok.encode([model_text(p.target, version) for p in pairs])
     return {"src_ids": [[*s, EOS_ID] for s in src], "tgt_ids": [[*t, EOS_ID] for t in tgt]}
 
 
-def tokenized(split: Any, name: str, spm_path: Path, split_sha: str, cache_dir: Path) -> Any:
-    """The split with `src_ids`/`tgt_ids` columns, from the run's cache when it is there."""
-    key = hashlib.sha256(
-        f"{TOKENIZATION_VERSION}:{split_sha}:".encode() + spm_path.read_bytes()
-    ).hexdigest()[:16]
+def tokenized(
+    split: Any,
+    name: str,
+    spm_path: Path,
+    split_sha: str,
+    cache_dir: Path,
+    version: int = LEGACY,
+) -> Any:
+    """The split with `src_ids`/`tgt_ids` columns (masked with preprocessing `version`), from
+    the run's cache when it is there."""
+    recipe = TOKENIZATION_VERSION if version == LEGACY else f"{TOKENIZATION_VERSION}-p{version}"
+    key = hashlib.sha256(f"{recipe}:{split_sha}:".encode() + spm_path.read_bytes()).hexdigest()[:16]
     cache_dir.mkdir(parents=True, exist_ok=True)
     return split.map(
         encode_batch,
         batched=True,
         batch_size=1000,
-        fn_kwargs={"model_path": str(spm_path)},
+        fn_kwargs={"model_path": str(spm_path), "version": version},
         cache_file_name=str(cache_dir / f"{name}-{key}.arrow"),
         new_fingerprint=f"{name}-{key}",
         load_from_cache_file=True,
@@ -140,7 +155,8 @@ class ParallelDataModule(pl.LightningDataModule):
         spm_path = ensure_tokenizer(self.cfg, corpus, self.run_dir)
         for name in ("train", "valid"):
             sha = manifest["splits"][name]["sha256"]
-            tokenized(corpus[name], name, spm_path, sha, self.run_dir / "cache")
+            cache = self.run_dir / "cache"
+            tokenized(corpus[name], name, spm_path, sha, cache, self.cfg.tokenizer.preprocessing)
 
     def setup(self, stage: str | None = None) -> None:
         corpus, manifest = self._load()
@@ -148,7 +164,10 @@ class ParallelDataModule(pl.LightningDataModule):
         parts = {}
         for name in ("train", "valid"):
             sha = manifest["splits"][name]["sha256"]
-            ds = tokenized(corpus[name], name, spm_path, sha, self.run_dir / "cache")
+            cache = self.run_dir / "cache"
+            ds = tokenized(
+                corpus[name], name, spm_path, sha, cache, self.cfg.tokenizer.preprocessing
+            )
             parts[name] = to_pairs(ds, self.cfg.tokenizer.max_tokens)
         self.train, _ = parts["train"]
         self.valid, valid_idx = parts["valid"]

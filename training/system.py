@@ -131,7 +131,12 @@ class TranslationSystem(pl.LightningModule):
             return 0.0
         was_training = self.model.training
         self.model.eval()
-        translator = Translator(TorchStepModel(self.model), self.tokenizer, batch_size=64)
+        translator = Translator(
+            TorchStepModel(self.model),
+            self.tokenizer,
+            batch_size=64,
+            preprocessing=self.cfg.tokenizer.preprocessing,
+        )
         sources = [s for s, _ in self.valid_texts]
         hyps = [t.text for t in translator.translate(sources, self.cfg.decoding)]
         self.model.train(was_training)

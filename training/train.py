@@ -21,6 +21,7 @@ from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
 
 from nmt.config import ConfigError, TrainConfig, to_dict
 from nmt.paths import data_dir, runs_dir
+from nmt.preprocessing import LEGACY
 from nmt.tokenizer import Tokenizer
 from training.callbacks import SaveLastOnEnd, ValidationCsv
 from training.data import ParallelDataModule
@@ -40,10 +41,17 @@ def prepare_run_dir(cfg: TrainConfig, run_dir: Path) -> None:
     new = to_dict(cfg)
     if path.exists():
         old = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if isinstance(old.get("tokenizer"), dict):
+            # A run from before preprocessing versions was masked with version 1.
+            old["tokenizer"].setdefault("preprocessing", LEGACY)
         changed = [k for k in FROZEN_SECTIONS if old.get(k) != new.get(k)]
         if changed:
+            hint = ""
+            if old.get("tokenizer", {}).get("preprocessing") != cfg.tokenizer.preprocessing:
+                version = old["tokenizer"]["preprocessing"]
+                hint = f" (its tokenizer.preprocessing is {version}: pass it to resume)"
             raise ConfigError(
-                f"run {run_dir} exists with a different {', '.join(changed)}; "
+                f"run {run_dir} exists with a different {', '.join(changed)}{hint}; "
                 "choose another name (name=...) or remove the run"
             )
     path.write_text(yaml.safe_dump(new, sort_keys=False), encoding="utf-8")

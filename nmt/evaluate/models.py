@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nmt.bundle import MANIFEST, BundleError
 from nmt.checkpoints import CheckpointLoader
+from nmt.config import TrainConfig, load_yaml
 from nmt.translator import Translator
 
 
@@ -44,7 +45,10 @@ def _run_translator(
         torch.set_num_threads(threads)
     _, model = load_checkpoint(path / "best.ckpt")
     tokenizer = Tokenizer.load(path / "spm.model")
-    return Translator(TorchStepModel(model), tokenizer, batch_size=batch_size)
+    version = load_yaml(TrainConfig, path / "config.yaml").tokenizer.preprocessing
+    return Translator(
+        TorchStepModel(model), tokenizer, batch_size=batch_size, preprocessing=version
+    )
 
 
 def model_name(path: Path) -> str:

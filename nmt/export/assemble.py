@@ -91,6 +91,7 @@ def make_bundle(
         scores={"export": _parity_summary(report)},
         quantization=quantization,
         decoding=decoding,
+        preprocessing=cfg.tokenizer.preprocessing,
     )
     return write_bundle(
         out_dir,

@@ -13,11 +13,15 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from nmt.errors import NmtError, UsageError
 from nmt.files.errors import FileInputError
 from nmt.files.formats import CATALOG_FORMATS, FORMATS, LINE_FORMATS, detect_file_format
 from nmt.files.records import Shard
+
+if TYPE_CHECKING:
+    from nmt.translator import Translator
 
 logger = logging.getLogger(__name__)
 
@@ -118,17 +122,39 @@ def _catalog(fmt: str, source: Path, language: str, overwrite: bool, skip_bad: b
     return PoCatalog(source, language=language, overwrite=overwrite, fmt=fmt, skip_bad=skip_bad)
 
 
+def load_translator(args: argparse.Namespace) -> tuple[Translator, dict[str, str]]:
+    """The Translator of `nmt translate`'s options and the `--glossary` table ({} without one).
+    UsageError for a preprocessing version the bundle cannot run; GlossaryError for a bad
+    glossary file (read before the model is loaded)."""
+    from nmt.glossary import load_glossary
+    from nmt.translator import Translator  # numpy and the search load here, not at import
+
+    glossary = load_glossary(args.glossary) if args.glossary is not None else {}
+    try:
+        translator = Translator.load(
+            args.bundle,
+            threads=args.threads,
+            batch_size=args.batch_size,
+            preprocessing=args.preprocessing,
+        )
+    except ValueError as err:
+        if isinstance(err, NmtError):
+            raise
+        raise UsageError(f"--preprocessing: {err}") from err
+    return translator, glossary
+
+
 def translate_file(args: argparse.Namespace) -> int:
     """Run `nmt translate INPUT OUTPUT` (options already range-checked by the CLI)."""
-    from nmt.translator import Translator
-
     source, output = _check_paths(args)
     run = _prepare(args, source, output)
-    translator = Translator.load(args.bundle, threads=args.threads, batch_size=args.batch_size)
+    translator, glossary = load_translator(args)
     decoding = translator.decoding_config(beam_size=args.beam)
 
     def translate(texts: Sequence[str]) -> Any:
-        return translator.translate(texts, decoding, terms=args.term, return_alignment=False)
+        return translator.translate(
+            texts, decoding, terms=args.term, glossary=glossary, return_alignment=False
+        )
 
     bundle = translator.bundle
     settings = {
@@ -136,6 +162,8 @@ def translate_file(args: argparse.Namespace) -> int:
         "model": bundle.version if bundle is not None else None,
         "decoding": repr(decoding),
         "terms": list(args.term),
+        "glossary": sorted(glossary.items()) if glossary else None,
+        "preprocessing": translator.preprocessing.version,
     }
     pair = bundle.pair if bundle is not None else "en-de"
     result = run(translate, settings, pair.split("-")[-1])
@@ -143,4 +171,10 @@ def translate_file(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["CATALOG_FORMATS", "add_arguments", "file_options_given", "translate_file"]
+__all__ = [
+    "CATALOG_FORMATS",
+    "add_arguments",
+    "file_options_given",
+    "load_translator",
+    "translate_file",
+]

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from nmt.config import DecodingConfig
+from nmt.preprocessing import LEGACY, Preprocessing
 from nmt.protect import protect, restore
 from nmt.translator import Translation, Translator
 
@@ -49,6 +50,7 @@ class FakeTranslator:
     translate call's texts; `delay` sleeps per call (for the kill test)."""
 
     bundle = None
+    preprocessing = Preprocessing(LEGACY)
 
     def __init__(self, delay: float = 0.0) -> None:
         self.calls: list[list[str]] = []
@@ -68,7 +70,13 @@ class FakeTranslator:
 def install(monkeypatch: pytest.MonkeyPatch, delay: float = 0.0) -> FakeTranslator:
     fake = FakeTranslator(delay)
 
-    def load(path: Path, *, threads: int | None = None, batch_size: int = 32) -> Any:
+    def load(
+        path: Path,
+        *,
+        threads: int | None = None,
+        batch_size: int = 32,
+        preprocessing: int | None = None,
+    ) -> Any:
         return fake
 
     monkeypatch.setattr(Translator, "load", staticmethod(load))

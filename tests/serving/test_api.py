@@ -175,3 +175,12 @@ def test_length_penalty_defaults_are_the_configs(client: TestClient) -> None:
     fields = client.get("/openapi.json").json()["components"]["schemas"]["LengthPenalty"]
     assert fields["properties"]["alpha"]["default"] == LengthPenaltyConfig().alpha
     assert fields["properties"]["type"]["default"] == LengthPenaltyConfig().type
+
+
+def test_a_request_glossary_puts_its_targets_in(client: TestClient) -> None:
+    """Whatever the tiny model writes, restore places the target term (issue 14)."""
+    out = post(client, text=[TEXT, "No term here."], glossary={"FILE": "Datei"})["translations"]
+    assert "Datei" in out[0]["text"] and "Datei" not in out[1]["text"]
+    for bad in ({"file": ""}, {"a\tb": "x"}, {f"t{n}": "x" for n in range(257)}, ["file"]):
+        response = client.post("/v1/translate", json={**BASE, "text": TEXT, "glossary": bad})
+        assert response.status_code == 422, response.text

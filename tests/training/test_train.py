@@ -143,3 +143,25 @@ def test_two_process_ddp_on_cpu(corpus: Path, tmp_path: Path) -> None:
     assert "Starting with 2 processes" in proc.stderr + proc.stdout
     assert _ckpt(run / "last.ckpt")["global_step"] == 10
     assert [r["step"] for r in csv.DictReader((run / "metrics.csv").open())] == ["10"]
+
+
+def test_a_run_from_before_preprocessing_versions_resumes_as_version_1(tmp_path: Path) -> None:
+    import dataclasses
+
+    import yaml
+
+    from nmt.config import ConfigError, to_dict
+    from training.train import prepare_run_dir
+
+    cfg = load_yaml(TrainConfig, TINY)
+    old = to_dict(cfg)
+    del old["tokenizer"]["preprocessing"]  # written before the field existed
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_text(yaml.safe_dump(old), encoding="utf-8")
+    v1 = dataclasses.replace(cfg, tokenizer=dataclasses.replace(cfg.tokenizer, preprocessing=1))
+    prepare_run_dir(v1, run)  # accepted: the old run was masked with version 1
+    (run / "config.yaml").write_text(yaml.safe_dump(old), encoding="utf-8")
+    v3 = dataclasses.replace(cfg, tokenizer=dataclasses.replace(cfg.tokenizer, preprocessing=3))
+    with pytest.raises(ConfigError, match=r"tokenizer.preprocessing is 1: pass it to resume"):
+        prepare_run_dir(v3, run)
