@@ -85,7 +85,8 @@ def test_round_trip_records_every_field_and_checksum(bundle_dir: Path, spm_model
     assert m["quantization"] == bundle.quantization == "int8-dynamic"
     assert m["decoding"] is None and m["nmt_version"] == __version__
     assert dt.datetime.fromisoformat(m["created"]).tzinfo is not None
-    assert list(m) == [*FIELD_ORDER]
+    # A bundle written now records its preprocessing version (absent: version 1, the old ones).
+    assert list(m) == [*FIELD_ORDER[:-1], "preprocessing", "files"]
     assert set(m["files"]) == {ENCODER, DECODER, SPM_MODEL, MODEL_CARD}
     assert bundle.manifest == Manifest.from_dict(m)
     for name, entry in m["files"].items():
@@ -232,8 +233,8 @@ CORRUPTIONS: dict[str, tuple[Callable[[Path], None], str]] = {
         r"model\.vocab_size 400 differs from vocab_size 8000",
     ),
     "unknown field": (
-        lambda b: _edit_manifest(b, lambda m: m.update(glossary="terms.tsv")),
-        r"manifest\.json has unknown field\(s\) 'glossary': written by a newer nmt\? upgrade nmt",
+        lambda b: _edit_manifest(b, lambda m: m.update(memory="terms.tsv")),
+        r"manifest\.json has unknown field\(s\) 'memory': written by a newer nmt\? upgrade nmt",
     ),
     "unknown quantization": (
         lambda b: _edit_manifest(b, lambda m: m.update(quantization="int4")),
@@ -357,7 +358,7 @@ def test_reading_collects_every_problem_of_the_fields() -> None:
 class _Extended(Manifest):
     """How another branch adds a field: typed, with a default, OPTIONAL."""
 
-    glossary: str | None = dataclasses.field(default=None, metadata=OPTIONAL)
+    memory: str | None = dataclasses.field(default=None, metadata=OPTIONAL)
 
 
 def test_an_optional_field_is_written_only_when_set(bundle_dir: Path) -> None:
@@ -366,10 +367,10 @@ def test_an_optional_field_is_written_only_when_set(bundle_dir: Path) -> None:
     unset = _Extended(**fields)
     assert unset.to_json() == plain.to_json()  # bundles without it keep their manifests
     assert _Extended.from_json(plain.to_json()) == unset
-    with_it = _Extended(**fields, glossary="terms.tsv")
-    assert json.loads(with_it.to_json())["glossary"] == "terms.tsv"
+    with_it = _Extended(**fields, memory="terms.tsv")
+    assert json.loads(with_it.to_json())["memory"] == "terms.tsv"
     assert _Extended.from_json(with_it.to_json()) == with_it
-    with pytest.raises(ManifestError, match="'glossary' has the wrong type"):
+    with pytest.raises(ManifestError, match="'memory' has the wrong type"):
         _Extended.from_json(with_it.to_json().replace('"terms.tsv"', "3"))
-    with pytest.raises(ManifestError, match=r"unknown field\(s\) 'glossary'"):
+    with pytest.raises(ManifestError, match=r"unknown field\(s\) 'memory'"):
         Manifest.from_json(with_it.to_json())  # an older nmt asks for an upgrade

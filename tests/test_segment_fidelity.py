@@ -7,6 +7,8 @@ Fixtures are this file's own text. The property tests use Hypothesis with a fixe
 from __future__ import annotations
 
 import collections
+import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -193,9 +195,9 @@ def test_a_legacy_bundle_runs_version_1_and_may_opt_in(tmp_path: Path, tok: Toke
     spm = tmp_path / "spm.model"
     spm.write_bytes(tok.serialized())
     legacy = tiny_bundle(tmp_path / "old", spm)
-    manifest = dict(legacy.manifest)
-    del manifest["preprocessing"]  # a bundle made before versions existed
-    old = type(legacy)(legacy.path, manifest)
+    # A bundle made before versions existed: no `preprocessing` in its manifest.
+    old = type(legacy)(legacy.path, dataclasses.replace(legacy.manifest, preprocessing=LEGACY))
+    assert "preprocessing" not in json.loads(old.manifest.to_json())
     model = CopyModel(tok.vocab_size)
     assert old.preprocessing == LEGACY
     assert Translator(model, tok, bundle=old).preprocessing.version == LEGACY
@@ -212,7 +214,7 @@ def test_a_bundle_default_glossary_is_listed_and_verified(tmp_path: Path, tok: T
     terms = tmp_path / "terms.tsv"
     terms.write_text("file\tDatei\n", encoding="utf-8")
     bundle = tiny_bundle(tmp_path / "b", spm, glossary=terms)
-    assert bundle.manifest["glossary"] == "glossary.tsv" and bundle.glossary_path is not None
+    assert bundle.manifest.glossary == "glossary.tsv" and bundle.glossary_path is not None
     assert bundle.glossary_path.read_text(encoding="utf-8") == "file\tDatei\n"
     bundle.glossary_path.write_text("file\tAkte\n", encoding="utf-8")
     with pytest.raises(BundleError, match=r"glossary\.tsv"):

@@ -14,6 +14,7 @@ import pytest
 
 from nmt.bundle import Bundle, Manifest, write_bundle
 from nmt.config import ModelConfig
+from nmt.preprocessing import CURRENT
 from nmt.protect import RESERVED_SYMBOLS, mask_pair
 from nmt.search import ArrayState, reorder_state
 from nmt.tokenizer import EOS_ID, Tokenizer, train_tokenizer
@@ -46,6 +47,7 @@ def tiny_manifest(*, vocab_size: int = VOCAB, **fields: Any) -> Manifest:
         "corpus_manifest_sha256": "ab" * 32,
         "training": {"steps": 10, "time_s": 1.5},
         "scores": {"test": {"bleu": 1.0, "signature": "nrefs:1|case:mixed"}},
+        "preprocessing": CURRENT,  # what a bundle exported now records
     }
     return Manifest(**{**values, **fields})
 
@@ -56,10 +58,11 @@ def tiny_bundle(
     *,
     vocab_size: int = VOCAB,
     model_card_text: str = "# tiny\n\nA test bundle.\n",
+    glossary: Path | None = None,
     **fields: Any,
 ) -> Bundle:
     """A bundle with fake graph bytes around a real SentencePiece model; `fields` change its
-    manifest (`tiny_manifest`)."""
+    manifest (`tiny_manifest`); `glossary` is a TSV file written in as its default glossary."""
     graphs = out.parent / f"{out.name}-graphs"
     graphs.mkdir(parents=True, exist_ok=True)
     (graphs / "enc.onnx").write_bytes(b"encoder graph " * 100)
@@ -71,6 +74,7 @@ def tiny_bundle(
         decoder=graphs / "dec.onnx",
         spm_model=spm_model,
         model_card_text=model_card_text,
+        glossary=glossary,
     )
 
 
