@@ -26,7 +26,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nmt import __version__
-from serving import languages, libretranslate, logs, service, v1
+from serving import languages, libretranslate, logs, lt_files, service, v1
 from serving.deps import Services
 from serving.errors import ErrorResponse, install_error_handlers
 from serving.metrics import Metrics
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await registry.load()
         await asyncio.to_thread(languages.load)
+        await asyncio.to_thread(lt_files.file_store(settings).sweep)
         try:
             yield
         finally:
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(v1.router)
     app.include_router(libretranslate.router)
+    app.include_router(lt_files.router)
     app.include_router(service.router)
     _web(app)
     if settings.cors_origins:

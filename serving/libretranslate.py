@@ -340,7 +340,9 @@ async def frontend_settings(request: Request) -> dict[str, Any]:
 
 def file_formats(settings: Settings) -> list[str]:
     """The file extensions /translate_file takes ([] when file translation is off)."""
-    return []
+    from serving import lt_files  # it imports this module
+
+    return lt_files.supported_formats(settings)
 
 
 @router.get(

@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     # language identification: below this confidence (0-100) `source: auto` takes the served
     # source language (when only one is served) instead of refusing the detected one
     detect_min_confidence: float = Field(default=50.0, ge=0, le=100)
+    # POST /translate_file and GET /download_file/<name>; off: 403/400, as LibreTranslate
+    files_translation: bool = True
+    # where translated files are kept (None: $NMT_HOME/files); several replicas: a shared folder
+    files_dir: Path | None = None
+    files_keep_s: float = Field(default=1800.0, gt=0)  # then deleted; never served after
+    files_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1)  # an upload; over: 413
+    files_max_chars: int = Field(default=200_000, ge=1)  # text in one file; over: 413
+    files_timeout_s: float = Field(default=300.0, gt=0)  # one file's translation; past it: 504
     # POST /suggest stores corrections (the database below); off: 403, as LibreTranslate
     suggestions: bool = False
 
