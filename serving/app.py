@@ -26,7 +26,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nmt import __version__
-from serving import languages, libretranslate, logs, lt_files, service, v1
+from serving import languages, libretranslate, logs, lt_files, lt_suggest, service, v1
 from serving.deps import Services
 from serving.errors import ErrorResponse, install_error_handlers
 from serving.metrics import Metrics
@@ -34,6 +34,7 @@ from serving.middleware import RequestContext
 from serving.registry import Registry
 from serving.security import ClientBudget, Guard
 from serving.settings import Settings
+from serving.suggestions import SuggestionStore
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +54,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await registry.load()
         await asyncio.to_thread(languages.load)
         await asyncio.to_thread(lt_files.file_store(settings).sweep)
+        if settings.suggestions:
+            url = settings.database_url.get_secret_value() if settings.database_url else None
+            app.state.suggestions = SuggestionStore(url)
+            await asyncio.to_thread(app.state.suggestions.migrate)
         try:
             yield
         finally:
+            if settings.suggestions:
+                app.state.suggestions.close()
             logger.info("shutting down: draining the queues")
             await registry.close()
             logger.info("drained; bye")
@@ -76,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(v1.router)
     app.include_router(libretranslate.router)
     app.include_router(lt_files.router)
+    app.include_router(lt_suggest.router)
     app.include_router(service.router)
     _web(app)
     if settings.cors_origins:

@@ -38,8 +38,8 @@ def _body(schema: str) -> dict[str, Any]:
     return {"requestBody": {"content": dict.fromkeys(("application/json", *_FORM_TYPES), ref)}}
 
 
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "invalid_request", message)
+def _bad(message: str, status: int = 400) -> ApiError:
+    return ApiError(status, "invalid_request", message)
 
 
 async def _params(request: Request) -> dict[str, Any]:

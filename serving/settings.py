@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     files_timeout_s: float = Field(default=300.0, gt=0)  # one file's translation; past it: 504
     # POST /suggest stores corrections (the database below); off: 403, as LibreTranslate
     suggestions: bool = False
+    # the suggestions database (SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/nmt);
+    # None: SQLite at $NMT_HOME/suggestions.sqlite. Several replicas: one shared PostgreSQL
+    database_url: SecretStr | None = None
 
     # --- security --------------------------------------------------------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)  # empty: off
