@@ -314,11 +314,14 @@ async def frontend_settings(request: Request) -> dict[str, Any]:
     svc = services(request)
     settings = svc.settings
     models = svc.registry.models
-    first = min(models, key=lambda m: (m.source, m.target)) if models else None
     formats = file_formats(settings)
+    pairs = sorted({(m.source, m.target) for m in models})
+    wanted = (settings.frontend_source, settings.frontend_target)
+    served = [p for p in pairs if wanted[0] in (p[0], "auto") and p[1] == wanted[1]]
+    source, target = (wanted if served else pairs[0]) if pairs else ("en", "de")
 
     def language(code: str) -> dict[str, str]:
-        return {"code": code, "name": languages.name(code)}
+        return {"code": code, "name": "Auto Detect" if code == "auto" else languages.name(code)}
 
     return {
         "charLimit": settings.max_chars,
@@ -329,8 +332,8 @@ async def frontend_settings(request: Request) -> dict[str, Any]:
         "filesTranslation": bool(formats),
         "supportedFilesFormat": formats,
         "language": {
-            "source": language(first.source if first else "en"),
-            "target": language(first.target if first else "de"),
+            "source": language(source),
+            "target": language(target),
         },
         # ours, beyond LibreTranslate's fields: the other limits a client should know
         "textLimit": settings.max_texts,

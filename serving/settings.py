@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # how long the web page waits after the last key stroke before translating (its
     # `frontendTimeout`, milliseconds)
     frontend_timeout_ms: int = Field(default=500, ge=0)
+    # the pair the web page starts on (its `language.source/target`) when served; else the
+    # first served pair. Source "auto": the page starts on "Detect language"
+    frontend_source: str = "en"
+    frontend_target: str = "de"
     # language identification: below this confidence (0-100) `source: auto` takes the served
     # source language (when only one is served) instead of refusing the detected one
     detect_min_confidence: float = Field(default=50.0, ge=0, le=100)
