@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import urllib.parse
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -62,7 +63,23 @@ async def _params(request: Request) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise _bad("Invalid request: the JSON body must be an object")
         return {**params, **data}
-    if ctype.split(";")[0].strip().lower() in _FORM_TYPES:
+    media = ctype.split(";")[0].strip().lower()
+    if media == _FORM_TYPES[0]:
+        # parsed here, not by request.form(): its parser reads bytes that are not
+        # percent-encoded as Latin-1, and `curl -d q='Datei öffnen'` sends raw UTF-8
+        try:
+            pairs = urllib.parse.parse_qsl(
+                body.decode("utf-8"), keep_blank_values=True, max_num_fields=1000
+            )
+        except (UnicodeDecodeError, ValueError):
+            raise _bad("Invalid request: malformed form body (not UTF-8)") from None
+        found: dict[str, list[str]] = {}
+        for key, value in pairs:
+            found.setdefault(key, []).append(value)
+        for key, values in found.items():
+            params[key] = values[0] if len(values) == 1 else values
+        return params
+    if media in _FORM_TYPES:
         try:
             form: FormData = await request.form()
         except Exception:  # python-multipart's parse errors have no common base class

@@ -169,3 +169,15 @@ def test_auto_refuses_a_confident_other_language_and_falls_back_when_unsure(
     english = client.post("/translate", json={**auto, "q": "Open the file and save it."}).json()
     assert english["detectedLanguage"]["language"] == "en"
     assert english["detectedLanguage"]["confidence"] > 0
+
+
+def test_a_raw_utf8_form_body_reads_as_utf8(client: TestClient) -> None:
+    # curl -d q='Datei öffnen' sends the bytes as they are, not percent-encoded
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    raw = client.post("/detect", content="q=Datei öffnen".encode(), headers=form)
+    encoded = client.post("/detect", data={"q": "Datei öffnen"})
+    assert raw.json() == encoded.json() and top(raw)[0] == "de"
+    repeated = client.post("/detect", content=b"q=Save&q=Open+the+file", headers=form)
+    assert len(repeated.json()) == 2  # a repeated field is a list, as before
+    bad = client.post("/detect", content=b"q=\xff\xfe", headers=form)
+    assert "not UTF-8" in lt_error(bad, 400)
