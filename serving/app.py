@@ -172,5 +172,12 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         lt_props["target"]["enum"] = targets
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
+    # FastAPI's own 422 entries (routes with path parameters) name that removed schema; a
+    # path parameter that fails is answered by the route itself
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422", {})
+            if "HTTPValidationError" in str(answer):
+                del operation["responses"]["422"]
     app.openapi_schema = schema
     return schema

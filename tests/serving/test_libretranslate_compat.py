@@ -48,6 +48,9 @@ def test_lt_languages_health_spec_and_settings_cases(client: TestClient) -> None
     assert client.post("/health").status_code == 405
     spec = client.get("/spec")
     assert spec.status_code == 200 and "/translate" in spec.json()["paths"]
+    assert "HTTPValidationError" not in spec.text  # every reference resolves
+    for path in ("/translate_file", "/download_file/{name}", "/suggest", "/frontend/settings"):
+        assert path in spec.json()["paths"], path
     assert client.post("/spec").status_code == 405
     assert client.get("/frontend/settings").status_code == 200
 
