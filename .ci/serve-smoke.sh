@@ -37,6 +37,16 @@ answer=$(curl -sf -X POST "http://127.0.0.1:$PORT/v1/translate" -H 'Content-Type
   cat "$WORK/server.log"; echo "serve-smoke: the translation request failed" >&2; exit 1; }
 echo "serve-smoke: $answer"
 echo "$answer" | grep -q '"translations"'
+# the LibreTranslate extras in the slim install: language identification, a file round trip
+base="http://127.0.0.1:$PORT"
+curl -sf -X POST "$base/detect" --data-urlencode 'q=Datei öffnen' | grep -q '"language":"de"' || {
+  cat "$WORK/server.log"; echo "serve-smoke: /detect failed" >&2; exit 1; }
+printf 'msgid "Open the file menu."\nmsgstr ""\n' > "$WORK/app.po"
+url=$(curl -sf -F "file=@$WORK/app.po" -F source=en -F target=de "$base/translate_file" |
+  "$WORK/venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["translatedFileUrl"])') || {
+  cat "$WORK/server.log"; echo "serve-smoke: /translate_file failed" >&2; exit 1; }
+curl -sf "$url" | grep -q '^msgstr "..*"$' || { echo "serve-smoke: the translated .po is empty" >&2; exit 1; }
+echo "serve-smoke: /detect and /translate_file (.po) work"
 kill -TERM "$SERVER"
 wait "$SERVER" || true  # uvicorn exits by the re-raised SIGTERM after draining
 SERVER=""

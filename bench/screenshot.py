@@ -1,10 +1,11 @@
-"""A screenshot of the web page translating one text, to look at (Debian's headless Chromium).
+"""Screenshots of the web page translating one text, to look at (Debian's headless Chromium).
 
     python bench/screenshot.py --url http://127.0.0.1:8000 --text "Click <b>Save</b>." \
-        --out bench/results/web-page.png
+        --out bench/results
 
-Fills the text box, asks for beam search with an n-best of 3, clicks Translate, waits for the
-result, the n-best list and the attention heatmap, and saves the page. Needs `chromium` and
+Fills the text box, clicks Translate, opens Details (n-best of 3, attention heatmap) and saves
+web-page-{desktop,phone}-{light,dark}.png (1200 and 390 pixels wide; the colour scheme
+emulated as the system's). Needs `chromium` and
 `chromium-driver` (apt); nothing is downloaded.
 """
 
@@ -22,7 +23,6 @@ FLAGS = (
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
-    "--window-size=1200,1100",
 )
 
 
@@ -31,13 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--url", default="http://127.0.0.1:8000")
     p.add_argument("--text", default="Click <b>Save</b> to keep your changes to %s.")
     p.add_argument("--n-best", type=int, default=3)
-    p.add_argument("--out", type=Path, default=Path("bench/results/web-page.png"))
+    p.add_argument("--out", type=Path, default=Path("bench/results"), help="a folder")
     args = p.parse_args(argv)
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         p.exit(2, "screenshot: needs Debian's chromium and chromium-driver (apt-get install)\n")
 
     from selenium import webdriver
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -55,18 +56,31 @@ def main(argv: list[str] | None = None) -> int:
         box = driver.find_element(By.ID, "text")
         box.clear()
         box.send_keys(args.text)
+        driver.find_element(By.ID, "translate").click()
+        wait.until(lambda d: d.find_element(By.ID, "result").text)
+        driver.find_element(By.CSS_SELECTOR, "#details summary").click()
         n_best = driver.find_element(By.ID, "n-best")
         n_best.clear()
         n_best.send_keys(str(args.n_best))
-        driver.find_element(By.ID, "translate").click()
-        wait.until(ec.visibility_of_element_located((By.ID, "output")))
+        n_best.send_keys(Keys.TAB)
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr"))
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(args.out))
+        wait.until(ec.text_to_be_present_in_element((By.ID, "score"), "."))
+        driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
+        args.out.mkdir(parents=True, exist_ok=True)
+        shots = []
+        for name, size in (("desktop", (1200, 1100)), ("phone", (390, 844))):
+            driver.set_window_size(*size)
+            for scheme in ("light", "dark"):
+                feature = {"name": "prefers-color-scheme", "value": scheme}
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [feature]})
+                driver.execute_script("window.scrollTo(0, 0);")
+                shot = args.out / f"web-page-{name}-{scheme}.png"
+                driver.save_screenshot(str(shot))
+                shots.append(shot)
         result = driver.find_element(By.ID, "result").text
     finally:
         driver.quit()
-    print(f"{args.out}: {result}")
+    print(f"{', '.join(map(str, shots))}: {result}")
     return 0
 
 

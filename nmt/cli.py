@@ -69,6 +69,14 @@ def _data_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_merge(args: argparse.Namespace) -> int:
+    from nmt.corpus.merge import merge_into_train
+
+    entry = merge_into_train(args.input, args.into, skip_bad=args.skip_bad)
+    sys.stdout.write(json.dumps({"into": str(args.into), **entry}, ensure_ascii=False) + "\n")
+    return 0
+
+
 CHUNK_LINES = 256  # stdin lines translated together (one line at a time from a terminal)
 
 
@@ -180,7 +188,7 @@ def _print_summary(out: Path, manifest: dict[str, object]) -> None:
 
 def _add_data(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     data = sub.add_parser("data", help="build or import a parallel corpus")
-    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{build,import}")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="{build,import,merge}")
 
     build = dsub.add_parser("build", help="build the Debian localization corpus of a pair")
     build.add_argument("--pair", default="en-de", help="language pair (en-de, en-fr)")
@@ -221,6 +229,15 @@ def _add_data(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="skip bad lines (counted in the manifest) instead of stopping",
     )
     imp.set_defaults(handler=_data_import)
+
+    merge = dsub.add_parser(
+        "merge",
+        help="add pairs (e.g. nmt suggestions export) to a corpus's train split, leakage-checked",
+    )
+    merge.add_argument("input", type=Path, help="source TAB target lines")
+    merge.add_argument("--into", type=Path, required=True, help="the corpus folder to add to")
+    merge.add_argument("--skip-bad", action="store_true", help="skip bad lines (counted)")
+    merge.set_defaults(handler=_data_merge)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,6 +10,7 @@ runs the shutdown, which stops each batcher once its queue is empty.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,9 +23,10 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nmt import __version__
-from serving import libretranslate, logs, service, v1
+from serving import languages, libretranslate, logs, lt_files, lt_suggest, service, v1
 from serving.deps import Services
 from serving.errors import ErrorResponse, install_error_handlers
 from serving.metrics import Metrics
@@ -32,6 +34,7 @@ from serving.middleware import RequestContext
 from serving.registry import Registry
 from serving.security import ClientBudget, Guard
 from serving.settings import Settings
+from serving.suggestions import SuggestionStore
 
 logger = logging.getLogger(__name__)
 
@@ -49,9 +52,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await registry.load()
+        await asyncio.to_thread(languages.load)
+        await asyncio.to_thread(lt_files.file_store(settings).sweep)
+        if settings.suggestions:
+            url = settings.database_url.get_secret_value() if settings.database_url else None
+            app.state.suggestions = SuggestionStore(url)
+            await asyncio.to_thread(app.state.suggestions.migrate)
         try:
             yield
         finally:
+            if settings.suggestions:
+                app.state.suggestions.close()
             logger.info("shutting down: draining the queues")
             await registry.close()
             logger.info("drained; bye")
@@ -71,16 +82,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(v1.router)
     app.include_router(libretranslate.router)
+    app.include_router(lt_files.router)
+    app.include_router(lt_suggest.router)
     app.include_router(service.router)
     _web(app)
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type", "X-API-Key", "Authorization", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
-        )
+        app.add_middleware(ScopedCORS, origins=settings.cors_origins)
     app.add_middleware(
         RequestContext,
         metrics=metrics,
@@ -90,6 +97,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app
+
+
+# The routes a page on another origin may call: translation and what a client needs to discover
+# (LibreTranslate's, as it allows them; /v1/translate and /v1/models). Not the admin routes, not
+# /suggest (it feeds training: a plain form POST from any page needs no preflight), not /metrics.
+CORS_PATHS = frozenset(
+    {
+        "/translate", "/detect", "/languages", "/translate_file", "/frontend/settings", "/spec",
+        "/health", "/v1/translate", "/v1/models",
+    }
+)  # fmt: skip
+CORS_PREFIXES = ("/download_file/",)
+
+
+class ScopedCORS:
+    """Starlette's CORS middleware on `CORS_PATHS` only; every other path is passed on as it
+    came, so it never carries an Access-Control-Allow-Origin header and its preflight fails."""
+
+    def __init__(self, app: ASGIApp, *, origins: list[str]) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Content-Type", "X-API-Key", "Authorization", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if path in CORS_PATHS or path.startswith(CORS_PREFIXES):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def _web(app: FastAPI) -> None:
@@ -130,5 +172,12 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         lt_props["target"]["enum"] = targets
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
+    # FastAPI's own 422 entries (routes with path parameters) name that removed schema; a
+    # path parameter that fails is answered by the route itself
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            answer = operation.get("responses", {}).get("422", {})
+            if "HTTPValidationError" in str(answer):
+                del operation["responses"]["422"]
     app.openapi_schema = schema
     return schema

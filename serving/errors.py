@@ -1,7 +1,8 @@
 """Errors and their HTTP form: the one place that maps exceptions to responses.
 
 Our own routes answer `{"error": {"code": "...", "message": "..."}}`; the LibreTranslate routes
-(`LIBRETRANSLATE_PATHS`) answer `{"error": "<message>"}`, as LibreTranslate does, because its
+(every path outside /v1/ and the service routes, unknown ones included:
+`is_libretranslate_path`) answer `{"error": "<message>"}`, as LibreTranslate does, because its
 clients read that shape. FastAPI's default `{"detail": ...}` never reaches a client: validation
 errors, unknown routes (404), wrong methods (405) and anything unexpected (500) go through here.
 """
@@ -9,6 +10,7 @@ errors, unknown routes (404), wrong methods (405) and anything unexpected (500) 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,7 +23,17 @@ from starlette.routing import Match
 
 logger = logging.getLogger(__name__)
 
-LIBRETRANSLATE_PATHS = frozenset({"/translate", "/languages", "/detect"})
+# Our own routes: the versioned API (/v1/..., and /v2/... were there one) and the service
+# routes. Every other path, unknown ones included, is LibreTranslate's namespace (/translate,
+# /detect, /frontend/settings, /foo ...), answered in its shape: a simple LibreTranslate client
+# shows `error` as it is.
+_OWN_API = re.compile(r"^/v[0-9]+(/|$)")
+_OWN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json"})
+
+
+def is_libretranslate_path(path: str) -> bool:
+    """Whether errors on `path` take LibreTranslate's `{"error": "..."}` shape."""
+    return not (path in _OWN_PATHS or path.startswith("/static/") or _OWN_API.match(path))
 
 
 class ApiError(Exception):
@@ -104,7 +116,7 @@ def error_responses(codes: Sequence[int], *, libretranslate: bool = False) -> di
 
 def error_response(request: Request, err: ApiError) -> JSONResponse:
     """The JSON answer to `err` in the shape the requested route's clients expect."""
-    if request.url.path in LIBRETRANSLATE_PATHS:
+    if is_libretranslate_path(request.url.path):
         body: dict[str, Any] = {"error": err.message}
     else:
         body = {"error": {"code": err.code, "message": err.message}}
@@ -159,7 +171,7 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     refused = _key_error(request)
     if refused is not None:
         return error_response(request, refused)
-    status = 400 if request.url.path in LIBRETRANSLATE_PATHS else 422
+    status = 400 if is_libretranslate_path(request.url.path) else 422
     err = ApiError(status, "invalid_request", describe_validation(exc.errors()))
     return error_response(request, err)
 
@@ -191,7 +203,7 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
         headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
     elif status == 400 and (refused := _key_error(request)) is not None:
         return error_response(request, refused)
-    elif status == 400 and request.url.path not in LIBRETRANSLATE_PATHS:
+    elif status == 400 and not is_libretranslate_path(request.url.path):
         # FastAPI's body parser gives 400 for a body it cannot decode (not UTF-8): to us that
         # is malformed JSON like any other, 422.
         status, code, message = 422, "invalid_request", f"body: malformed JSON ({message})"

@@ -1,4 +1,5 @@
-"""LibreTranslate-compatible routes: POST /translate, GET|POST /languages, POST /detect.
+"""LibreTranslate-compatible routes: POST /translate, GET /languages, POST /detect,
+GET /frontend/settings, GET /health, GET /spec.
 
 Existing LibreTranslate clients (libretranslatepy, Weblate's backend) work unchanged: requests
 are JSON, form-encoded or multipart, `q` a string or (JSON) a list; answers and errors take
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import urllib.parse
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -41,8 +43,8 @@ def _body(schema: str) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": content}}
 
 
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "invalid_request", message)
+def _bad(message: str, status: int = 400) -> ApiError:
+    return ApiError(status, "invalid_request", message)
 
 
 async def _params(request: Request) -> dict[str, Any]:
@@ -65,7 +67,23 @@ async def _params(request: Request) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise _bad("Invalid request: the JSON body must be an object")
         return {**params, **data}
-    if ctype.split(";")[0].strip().lower() in _FORM_TYPES:
+    media = ctype.split(";")[0].strip().lower()
+    if media == _FORM_TYPES[0]:
+        # parsed here, not by request.form(): its parser reads bytes that are not
+        # percent-encoded as Latin-1, and `curl -d q='Datei öffnen'` sends raw UTF-8
+        try:
+            pairs = urllib.parse.parse_qsl(
+                body.decode("utf-8"), keep_blank_values=True, max_num_fields=1000
+            )
+        except (UnicodeDecodeError, ValueError):
+            raise _bad("Invalid request: malformed form body (not UTF-8)") from None
+        found: dict[str, list[str]] = {}
+        for key, value in pairs:
+            found.setdefault(key, []).append(value)
+        for key, values in found.items():
+            params[key] = values[0] if len(values) == 1 else values
+        return params
+    if media in _FORM_TYPES:
         try:
             form: FormData = await request.form()
         except Exception:  # python-multipart's parse errors have no common base class
@@ -116,26 +134,66 @@ def _check_limits(texts: list[str], request: Request) -> None:
         )
 
 
+def served_pairs(models: list[Model]) -> str:
+    """'English -> German' for each served pair, comma-separated."""
+    pairs = sorted({(m.source, m.target) for m in models})
+    return ", ".join(f"{languages.name(a)} -> {languages.name(b)}" for a, b in pairs)
+
+
+def _pair_error(source: str, target: str, models: list[Model]) -> ApiError:
+    return _bad(
+        f"{languages.name(source)} -> {languages.name(target)} is not served; this server "
+        f"translates {served_pairs(models)}"
+    )
+
+
 def _model(request: Request, source: str, target: str, texts: list[str]) -> tuple[Model, float]:
-    """The model for the pair, and the detection confidence when `source` is auto."""
-    registry = services(request).registry
-    models = registry.models
-    if target not in {m.target for m in models}:
+    """The model for the pair, and the detection confidence when `source` is auto.
+
+    A code that no served model knows is "xx is not supported" (LibreTranslate's words, which
+    its clients match); two known languages that are not a served pair name what is served."""
+    models = services(request).registry.models
+    known = {m.source for m in models} | {m.target for m in models}
+    if target not in known:
         raise _bad(f"{target} is not supported")
     if source == "auto":
-        candidates = [m for m in models if m.target == target]
-        ranked = languages.detect(" ".join(texts), [m.source for m in candidates])
-        chosen = next(m for m in candidates if m.source == ranked[0][0])
-        return chosen, ranked[0][1]
-    if source not in {m.source for m in models} | {m.target for m in models}:
+        return _detected_model(request, texts, target)
+    if source not in known:
         raise _bad(f"{source} is not supported")
     found = [m for m in models if m.source == source and m.target == target]
     if not found:
-        raise _bad(
-            f"{languages.name(target)} ({target}) is not available as a target language from "
-            f"{languages.name(source)} ({source})"
-        )
+        raise _pair_error(source, target, models)
     return found[0], 0.0
+
+
+def _detected_model(request: Request, texts: list[str], target: str) -> tuple[Model, float]:
+    """The model for `source: auto`: the detected language when a model for it is served; a
+    400 naming it when it is confidently another; below `detect_min_confidence` (short strings
+    such as "Status" are the same in many languages) the served source language, when only one
+    is served for `target`."""
+    svc = services(request)
+    models = svc.registry.models
+    candidates = {m.source: m for m in models if m.target == target}
+    ranked = languages.identify(" ".join(texts))
+    scores = dict(ranked)
+    for code, confidence in ranked[:1]:
+        if code in candidates:
+            return candidates[code], confidence
+        if confidence >= svc.settings.detect_min_confidence:
+            raise _bad(
+                f"{languages.name(code)} ({code}) was detected (confidence {confidence:g}) and "
+                f"is not served; this server translates {served_pairs(models)}"
+            )
+    served = [code for code, _ in ranked if code in candidates]
+    if served:  # a served language among the next guesses
+        return candidates[served[0]], scores[served[0]]
+    if len(candidates) == 1:
+        (only,) = candidates.values()
+        return only, 0.0
+    raise _bad(
+        "Invalid request: the source language could not be detected; name it in source "
+        f"(served: {served_pairs(models)})"
+    )
 
 
 def _alternatives(params: dict[str, Any], limit: int) -> int:
@@ -213,21 +271,15 @@ _LANGUAGES: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post(
-    "/languages",
-    responses=_LANGUAGES,
-    summary="Languages and their targets (POST, as libretranslatepy may send)",
-)
-async def list_languages_post(request: Request) -> list[dict[str, Any]]:
-    return await list_languages(request)
-
-
 @router.get(
     "/languages",
     responses=_LANGUAGES,
     summary="Languages and their targets (LibreTranslate-compatible)",
 )
 async def list_languages(request: Request) -> list[dict[str, Any]]:
+    """Every language of a served pair, each with the targets served from it. A language that
+    is only a target is listed too (with no targets): Weblate's backend reads the codes alone
+    and offers a pair only when both of its languages are listed."""
     models = services(request).registry.models
     codes = sorted({m.source for m in models} | {m.target for m in models})
     return [
@@ -253,7 +305,7 @@ async def list_languages(request: Request) -> list[dict[str, Any]]:
         **_LT_ERRORS,
     },
     openapi_extra=_body("LibreTranslateDetectRequest"),
-    summary="Detect the language among the served ones (LibreTranslate-compatible)",
+    summary="Detect the language among the 176 the model knows (LibreTranslate-compatible)",
 )
 async def detect(request: Request) -> list[Any]:
     svc = services(request)
@@ -261,13 +313,75 @@ async def detect(request: Request) -> list[Any]:
     _check_key(request, params)
     texts, batch = _texts(params)
     _check_limits(texts, request)
-    models = svc.registry.models
-    candidates = sorted({m.source for m in models} | {m.target for m in models})
-    found = [
-        [{"confidence": c, "language": lang} for lang, c in languages.detect(t, candidates)]
-        for t in texts
-    ]
+    fallback = min(m.source for m in svc.registry.models) if svc.registry.models else "en"
+    found = []
+    for text in texts:
+        ranked = languages.identify(text) or [(fallback, 0.0)]
+        found.append([{"confidence": c, "language": lang} for lang, c in ranked])
     return found if batch else found[0]
+
+
+def _object(schema: str) -> dict[int | str, dict[str, Any]]:
+    ref = {"$ref": f"#/components/schemas/{schema}"}
+    return {200: {"content": {"application/json": {"schema": ref}}}}
+
+
+@router.get(
+    "/frontend/settings",
+    responses=_object("LibreTranslateFrontendSettings"),
+    summary="What a client may send and whether a key is needed (LibreTranslate-compatible)",
+)
+async def frontend_settings(request: Request) -> dict[str, Any]:
+    svc = services(request)
+    settings = svc.settings
+    models = svc.registry.models
+    formats = file_formats(settings)
+    pairs = sorted({(m.source, m.target) for m in models})
+    wanted = (settings.frontend_source, settings.frontend_target)
+    served = [p for p in pairs if wanted[0] in (p[0], "auto") and p[1] == wanted[1]]
+    source, target = (wanted if served else pairs[0]) if pairs else ("en", "de")
+
+    def language(code: str) -> dict[str, str]:
+        return {"code": code, "name": "Auto Detect" if code == "auto" else languages.name(code)}
+
+    return {
+        "charLimit": settings.max_chars,
+        "frontendTimeout": settings.frontend_timeout_ms,
+        "apiKeys": settings.keys_on,
+        "keyRequired": settings.keys_on,
+        "suggestions": settings.suggestions,
+        "filesTranslation": bool(formats),
+        "supportedFilesFormat": formats,
+        "language": {
+            "source": language(source),
+            "target": language(target),
+        },
+        # ours, beyond LibreTranslate's fields: the other limits a client should know
+        "textLimit": settings.max_texts,
+        "alternativesLimit": settings.max_alternatives,
+    }
+
+
+def file_formats(settings: Settings) -> list[str]:
+    """The file extensions /translate_file takes ([] when file translation is off)."""
+    from serving import lt_files  # it imports this module
+
+    return lt_files.supported_formats(settings)
+
+
+@router.get(
+    "/health",
+    responses=_object("LibreTranslateHealth"),
+    summary="The process is alive (LibreTranslate-compatible; /readyz tells whether models are)",
+)
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/spec", summary="The OpenAPI document (LibreTranslate's /spec)")
+async def spec(request: Request) -> dict[str, Any]:
+    document: dict[str, Any] = request.app.openapi()
+    return document
 
 
 def openapi_schemas(settings: Settings) -> dict[str, Any]:
@@ -338,4 +452,34 @@ def openapi_schemas(settings: Settings) -> dict[str, Any]:
             },
         },
         "LibreTranslateDetections": {"type": "array"},
+        "LibreTranslateHealth": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {"status": {"type": "string"}},
+        },
+        "LibreTranslateFrontendSettings": {
+            "type": "object",
+            "required": [
+                "charLimit",
+                "frontendTimeout",
+                "apiKeys",
+                "keyRequired",
+                "suggestions",
+                "filesTranslation",
+                "supportedFilesFormat",
+                "language",
+            ],
+            "properties": {
+                "charLimit": {"type": "integer"},
+                "frontendTimeout": {"type": "integer"},
+                "apiKeys": {"type": "boolean"},
+                "keyRequired": {"type": "boolean"},
+                "suggestions": {"type": "boolean"},
+                "filesTranslation": {"type": "boolean"},
+                "supportedFilesFormat": {"type": "array", "items": {"type": "string"}},
+                "language": {"type": "object"},
+                "textLimit": {"type": "integer"},
+                "alternativesLimit": {"type": "integer"},
+            },
+        },
     }

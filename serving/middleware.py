@@ -30,7 +30,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serving.errors import LIBRETRANSLATE_PATHS, ApiError
+from serving.errors import ApiError, is_libretranslate_path
 from serving.metrics import Metrics
 
 access_logger = logging.getLogger("serving.access")
@@ -57,7 +57,7 @@ def _route_label(scope: Scope) -> str:
 
 async def _send_error(scope: Scope, send: Send, err: ApiError) -> None:
     """Answer directly (before the app runs), in the route kind's error shape."""
-    if scope.get("path") in LIBRETRANSLATE_PATHS:
+    if is_libretranslate_path(scope.get("path", "")):
         body: dict[str, Any] = {"error": err.message}
     else:
         body = {"error": {"code": err.code, "message": err.message}}
@@ -80,7 +80,7 @@ def host_allowed(host_header: str, allowed: list[str]) -> bool:
 
 
 def _unexpected(scope: Scope, exc: BaseException) -> ApiError:
-    if scope.get("path") in LIBRETRANSLATE_PATHS:
+    if is_libretranslate_path(scope.get("path", "")):
         return ApiError(500, "internal_error", f"Cannot translate text: {type(exc).__name__}")
     return ApiError(500, "internal_error", "internal error; the server log has the details")
 

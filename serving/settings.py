@@ -95,12 +95,40 @@ class Settings(BaseSettings):
     # attention weights in one response (output pieces x source pieces, summed over texts)
     max_attention_cells: int = Field(default=250_000, ge=1)
 
+    # --- LibreTranslate compatibility -----------------------------------------------------------
+    # how long the web page waits after the last key stroke before translating (its
+    # `frontendTimeout`, milliseconds)
+    frontend_timeout_ms: int = Field(default=500, ge=0)
+    # the pair the web page starts on (its `language.source/target`) when served; else the
+    # first served pair. Source "auto": the page starts on "Detect language"
+    frontend_source: str = "en"
+    frontend_target: str = "de"
+    # language identification: below this confidence (0-100) `source: auto` takes the served
+    # source language (when only one is served) instead of refusing the detected one
+    detect_min_confidence: float = Field(default=50.0, ge=0, le=100)
+    # POST /translate_file and GET /download_file/<name>; off: 403/400, as LibreTranslate
+    files_translation: bool = True
+    # where translated files are kept (None: $NMT_HOME/files); several replicas: a shared folder
+    files_dir: Path | None = None
+    files_keep_s: float = Field(default=1800.0, gt=0)  # then deleted; never served after
+    files_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1)  # an upload; over: 413
+    files_max_chars: int = Field(default=200_000, ge=1)  # text in one file; over: 413
+    files_timeout_s: float = Field(default=300.0, gt=0)  # one file's translation; past it: 504
+    # POST /suggest stores corrections (the database below); off: 403, as LibreTranslate
+    suggestions: bool = False
+    # the suggestions database (SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/nmt);
+    # None: SQLite at $NMT_HOME/suggestions.sqlite. Several replicas: one shared PostgreSQL
+    database_url: SecretStr | None = None
+
     # --- security --------------------------------------------------------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)  # empty: off
     admin_key: SecretStr | None = None  # for POST /v1/models/reload
     rate_limit_per_minute: float = Field(default=600.0, ge=0)  # per API key; 0 = unlimited
     rate_limit_burst: int = Field(default=60, ge=1)  # requests a key may send at once
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Origins whose pages may call the translation routes (LibreTranslate's and /v1/translate,
+    # /v1/models) from a browser; ["*"]: any, as LibreTranslate; empty: none. The admin routes,
+    # /suggest and /metrics never answer cross-origin, whatever this says.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["*"])
     # Host header values served; empty: the loopback names when bound to loopback, any host
     # otherwise (HOST=0.0.0.0, Kubernetes probes). "*" allows any.
     allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -161,59 +161,148 @@ def _browser() -> Any:
     return webdriver.Chrome(options=options, service=service)
 
 
+@pytest.fixture(scope="module")
+def page_server(
+    base_bundle: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Path]]:
+    """en-de and a de-en variant (so swap has a reverse pair), suggestions on (SQLite), files."""
+    from tests.serving.conftest import variant
+
+    root = tmp_path_factory.mktemp("page")
+    models = root / "models"
+    models.mkdir()
+    shutil.copytree(base_bundle, models / "en-de")
+    variant(base_bundle, models / "de-en", pair="de-en")
+    database = root / "suggestions.sqlite"
+    env = {
+        "NMT_BUNDLES": "*", "NMT_SUGGESTIONS": "true", "NMT_DATABASE_URL": f"sqlite:///{database}",
+        "NMT_FILES_DIR": str(root / "files"), "NMT_FRONTEND_TIMEOUT_MS": "150",
+    }  # fmt: skip
+    running = Server(models, root / "server.log", **env)
+    try:
+        yield running, database
+        assert running.stop() in CLEAN_EXIT
+    finally:
+        running.kill()
+
+
+def _lt(server: Server, text: str, source: str = "en", target: str = "de") -> dict[str, Any]:
+    body = {"q": text, "source": source, "target": target, "alternatives": 3}
+    answer: dict[str, Any] = httpx.post(f"{server.url}/translate", json=body).json()
+    return answer
+
+
 @pytest.mark.browser
-def test_the_web_page_in_headless_chromium(server: Server, tmp_path: Path) -> None:
+def test_the_web_page_in_headless_chromium(
+    page_server: tuple[Server, Path], tmp_path: Path
+) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
+    from serving.suggestions import SuggestionStore
+
+    server, database = page_server
     driver = _browser()
+    shots = Path(os.environ.get("NMT_SCREENSHOTS", str(tmp_path)))  # keep them: a folder
     try:
         driver.get(server.url + "/")
         wait = WebDriverWait(driver, 90)
+        find = driver.find_element
         wait.until(lambda d: Select(d.find_element(By.ID, "target")).options)
-        assert (
-            Select(driver.find_element(By.ID, "source")).first_selected_option.get_attribute(
-                "value"
-            )
-            == "en"
-        )
-        text = driver.find_element(By.ID, "text")
-        text.clear()
+        source, target = Select(find(By.ID, "source")), Select(find(By.ID, "target"))
+        assert source.first_selected_option.get_attribute("value") == "en"
+        assert target.first_selected_option.get_attribute("value") == "de"
+        assert find(By.ID, "counter").text == "0 / 5000"
+        assert find(By.CSS_SELECTOR, "label[for=text]").get_attribute("textContent")
+
+        # translate as you type (debounced): the same answer as the API's
+        text = find(By.ID, "text")
         text.send_keys("Save the document.")
-        driver.find_element(By.ID, "n-best").clear()
-        driver.find_element(By.ID, "n-best").send_keys("3")
-        driver.find_element(By.ID, "translate").click()
-        wait.until(ec.visibility_of_element_located((By.ID, "output")))
-        want = httpx.post(
-            f"{server.url}/v1/translate",
-            json={
-                "text": "Save the document.", "source": "en", "target": "de",
-                "decoding": {"mode": "beam", "beam_size": 5, "n_best": 3},
-                "return": {"attention": True},
-            },
-        ).json()["translations"]  # fmt: skip
-        assert driver.find_element(By.ID, "result").text == want["text"].strip()
-        items = driver.find_elements(By.CSS_SELECTOR, "#nbest li")
-        assert len(items) == 1 + len(want["alternatives"])
-        assert f"{want['score']:.4f}" in items[0].text
-        rows = driver.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr")
-        assert len(rows) == len(want["attention"]["tgt_tokens"])
-        cells = rows[0].find_elements(By.TAG_NAME, "td")
-        assert len(cells) == len(want["attention"]["src_tokens"])
-        driver.save_screenshot(str(tmp_path / "page.png"))
-        shot = os.environ.get("NMT_SCREENSHOT")  # keep one to look at: NMT_SCREENSHOT=path.png
-        if shot:
-            shutil.copy(tmp_path / "page.png", shot)
-        # greedy: one hypothesis; an error is shown, not thrown
-        driver.find_element(By.ID, "mode-greedy").click()
-        driver.find_element(By.ID, "translate").click()
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#nbest li")) == 1)
-        text.clear()
-        text.send_keys("x" * 5001)
-        driver.find_element(By.ID, "translate").click()
-        wait.until(ec.visibility_of_element_located((By.ID, "error")))
-        assert driver.find_element(By.ID, "error").text.startswith("413")
+        want = _lt(server, "Save the document.")
+        wait.until(lambda d: d.find_element(By.ID, "result").text == want["translatedText"].strip())
+        assert find(By.ID, "counter").text == f"{len('Save the document.')} / 5000"
+        chips = driver.find_elements(By.CSS_SELECTOR, "#alternative-list button")
+        assert [c.text for c in chips] == [a.strip() for a in want["alternatives"]]
+        if chips:  # picking an alternative puts it in the translation pane
+            first = chips[0].text
+            chips[0].click()
+            assert find(By.ID, "result").text == first
+
+        # Ctrl+Enter translates at once
+        find(By.ID, "clear").click()
+        assert find(By.ID, "result").text == "" and text.get_attribute("value") == ""
+        text.send_keys("Open the file menu.", Keys.CONTROL, Keys.ENTER)
+        menu = _lt(server, "Open the file menu.")["translatedText"].strip()
+        wait.until(lambda d: d.find_element(By.ID, "result").text == menu)
+        find(By.ID, "copy").click()
+        wait.until(lambda d: d.find_element(By.ID, "status").text == "Copied")
+
+        # Details: the n-best list with scores and the attention heatmap
+        find(By.CSS_SELECTOR, "#details summary").click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#heatmap tbody tr"))
+        assert driver.find_elements(By.CSS_SELECTOR, "#nbest li")
+        for name, size in (("desktop", (1200, 1000)), ("phone", (390, 844))):
+            driver.set_window_size(*size)
+            for scheme in ("light", "dark"):
+                feature = {"name": "prefers-color-scheme", "value": scheme}
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [feature]})
+                driver.save_screenshot(str(shots / f"web-page-{name}-{scheme}.png"))
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        driver.set_window_size(1200, 1000)
+        find(By.CSS_SELECTOR, "#details summary").click()
+
+        # suggest a better translation: stored in the database
+        find(By.ID, "suggest").click()
+        box = find(By.ID, "suggestion")
+        box.clear()
+        box.send_keys("Öffnen Sie das Menü Datei.")
+        find(By.ID, "send-suggestion").click()
+        wait.until(lambda d: d.find_element(By.ID, "status").text.startswith("Thank you"))
+        (row,) = SuggestionStore(f"sqlite:///{database}").rows()
+        assert (row.source_text, row.suggestion) == (
+            "Open the file menu.",
+            "Öffnen Sie das Menü Datei.",
+        )
+
+        # swap: de-en is served, so en <-> de swaps and translates the translation back
+        assert find(By.ID, "swap").is_enabled()
+        shown = find(By.ID, "result").text
+        find(By.ID, "swap").click()
+        assert Select(find(By.ID, "source")).first_selected_option.get_attribute("value") == "de"
+        assert Select(find(By.ID, "target")).first_selected_option.get_attribute("value") == "en"
+        assert text.get_attribute("value") == shown
+        back = _lt(server, shown, "de", "en")["translatedText"].strip()
+        wait.until(lambda d: d.find_element(By.ID, "result").text == back)
+
+        # auto-detect: the detected language is shown
+        Select(find(By.ID, "source")).select_by_value("auto")
+        Select(find(By.ID, "target")).select_by_value("de")
+        assert not find(By.ID, "swap").is_enabled()
+        find(By.ID, "clear").click()
+        text.send_keys("Open the file and save the document in the folder.")
+        wait.until(lambda d: d.find_element(By.ID, "detected").text.startswith("Detected: English"))
+
+        # an over-long text: the counter says so and nothing is sent
+        driver.execute_script(
+            "const t = document.getElementById('text'); t.value = 'x'.repeat(5001);"
+            "t.dispatchEvent(new Event('input'));"
+        )
+        assert find(By.ID, "counter").text == "5001 / 5000"
+        assert not find(By.ID, "translate").is_enabled()
+
+        # the file tab: choose a file, get the translated file
+        find(By.ID, "tab-file").click()
+        assert find(By.ID, "panel-file").is_displayed()
+        Select(find(By.ID, "source")).select_by_value("en")
+        upload = tmp_path / "notes.txt"
+        upload.write_text("Open the file menu.\n", encoding="utf-8")
+        find(By.ID, "file").send_keys(str(upload))
+        find(By.ID, "translate-file").click()
+        link = wait.until(ec.presence_of_element_located((By.ID, "download")))
+        got = httpx.get(str(link.get_attribute("href"))).text
+        assert got == menu + "\n"
     finally:
         driver.quit()
 
