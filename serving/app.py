@@ -170,6 +170,10 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         lt_props = components[lt]["properties"]
         lt_props["source"]["enum"] = sources
         lt_props["target"]["enum"] = targets
+    for lt in ("LibreTranslateSuggestRequest", "LibreTranslateSuggestRequestForm"):
+        lt_props = components[lt]["properties"]
+        lt_props["source"] = {**lt_props["source"], "enum": sources[:-1]}  # no "auto" here
+        lt_props["target"] = {**lt_props["target"], "enum": targets}
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
     # FastAPI's own 422 entries (routes with path parameters) name that removed schema; a

@@ -428,6 +428,29 @@ def openapi_schemas(settings: Settings) -> dict[str, Any]:
             "required": ["q"],
             "properties": form,
         },
+        # /suggest: one source text and its suggested translation (no lists, no auto)
+        "LibreTranslateSuggestRequest": {
+            "type": "object",
+            "required": ["q", "s", "source", "target"],
+            "properties": {
+                "q": {**text, "minLength": 1},
+                "s": {**text, "minLength": 1},
+                "source": code,
+                "target": code,
+                "api_key": key,
+            },
+        },
+        "LibreTranslateSuggestRequestForm": {
+            "type": "object",
+            "required": ["q", "s", "source", "target"],
+            "properties": {
+                "q": {**text, "minLength": 1},
+                "s": {**text, "minLength": 1},
+                "source": code,
+                "target": code,
+                "api_key": form_key,
+            },
+        },
         "LibreTranslateTranslateResponse": {
             "type": "object",
             "required": ["translatedText"],

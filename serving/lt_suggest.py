@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 
 from serving.deps import services
 from serving.errors import ApiError, error_responses
-from serving.libretranslate import _bad, _check_key, _pair_error, _params
+from serving.libretranslate import _bad, _body, _check_key, _pair_error, _params
 from serving.security import presented_key
 from serving.suggestions import SuggestionStore
 
@@ -63,6 +63,7 @@ def store(request: Request) -> SuggestionStore:
         **error_responses([400, 403, 429], libretranslate=True),
     },
     summary="Suggest a better translation (LibreTranslate-compatible; same origin only)",
+    openapi_extra=_body("LibreTranslateSuggestRequest"),
 )
 async def suggest(request: Request) -> dict[str, Any]:
     svc = services(request)
