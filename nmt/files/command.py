@@ -21,7 +21,7 @@ from nmt.files.records import Shard
 
 logger = logging.getLogger(__name__)
 
-FILE_OPTIONS = ("format", "column", "field", "overwrite", "skip_bad", "shard")
+FILE_OPTIONS = ("format", "column", "field", "overwrite", "skip_bad", "shard", "ray", "ray_actors")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +39,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--skip-bad", action="store_true", help="skip bad lines (counted) instead of stopping"
     )
     files.add_argument("--shard", help="line formats: translate part i of n (i/n, e.g. 2/8)")
+    files.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="line formats: translate on a Ray cluster (ADDRESS: host:port, ray://host:port or "
+        "'auto'; none: RAY_ADDRESS or a new local cluster); --threads is per actor (default 1)",
+    )
+    files.add_argument(
+        "--ray-actors", type=int, help="--ray: actors in the pool (default: CPUs // threads)"
+    )
 
 
 def file_options_given(args: argparse.Namespace) -> list[str]:
@@ -63,6 +74,16 @@ def _prepare(args: argparse.Namespace, source: Path, output: Path) -> Callable[.
     """Check the options against the format and read what can be read without a model;
     returns `run(translate, settings, language) -> summary`."""
     fmt = detect_file_format(source, args.format)
+    if args.ray_actors is not None and args.ray is None:
+        raise FileInputError(source, "--ray-actors needs --ray")
+    if args.ray_actors is not None and args.ray_actors < 1:
+        raise FileInputError(source, f"--ray-actors must be >= 1, got {args.ray_actors}")
+    if args.ray is not None and fmt not in LINE_FORMATS:
+        raise FileInputError(
+            source,
+            f"--ray is for line formats ({', '.join(LINE_FORMATS)}); "
+            f"a {fmt} catalog is translated locally (drop --ray)",
+        )
     if fmt in LINE_FORMATS:
         if args.overwrite:
             raise FileInputError(source, "--overwrite is for catalogs (po, pot, xliff)")
@@ -90,7 +111,28 @@ def _prepare_lines(
     except ValueError as err:
         raise FileInputError(source, str(err)) from None
     job = LineJob(source, output, fmt, codec, shard=shard, skip_bad=args.skip_bad)
+    if args.ray is not None:
+        return _prepare_ray(args, job)
     return lambda translate, settings, language: translate_lines(job, translate, settings)
+
+
+def _prepare_ray(args: argparse.Namespace, job: Any) -> Callable[..., Any]:
+    """The run on Ray: the actors build their own Translator from the same options; the
+    driver's serves only the settings that resume state records."""
+    from nmt.files.on_ray import RaySettings, TranslatorSpec, translate_lines_on_ray
+
+    spec = TranslatorSpec(
+        bundle=str(Path(args.bundle).resolve()),
+        beam=args.beam,
+        batch_size=args.batch_size,
+        terms=tuple(args.term),
+    )
+    where = RaySettings(address=args.ray or None, actors=args.ray_actors, threads=args.threads or 1)
+
+    def run(translate: Any, settings: dict[str, Any], language: str) -> dict[str, Any]:
+        return translate_lines_on_ray(job, spec, settings, where)
+
+    return run
 
 
 def _prepare_catalog(
@@ -124,7 +166,8 @@ def translate_file(args: argparse.Namespace) -> int:
 
     source, output = _check_paths(args)
     run = _prepare(args, source, output)
-    translator = Translator.load(args.bundle, threads=args.threads, batch_size=args.batch_size)
+    threads = 1 if args.ray is not None else args.threads  # under --ray the actors translate
+    translator = Translator.load(args.bundle, threads=threads, batch_size=args.batch_size)
     decoding = translator.decoding_config(beam_size=args.beam)
 
     def translate(texts: Sequence[str]) -> Any:
