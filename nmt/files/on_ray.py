@@ -31,10 +31,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from nmt.files import stream
 from nmt.files.errors import FileInputError
 from nmt.files.records import read_lines, shard_range
 from nmt.files.resume import PartialOutput, Position, input_identity
-from nmt.files import stream
 from nmt.files.stream import LineJob, _chunk_output, _read_header
 from nmt.files.summary import summary
 from nmt.progress import ProgressBar
@@ -196,6 +196,7 @@ def _results(
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True
     context.enable_progress_bars = False  # the driver's own bar counts lines
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # its per-run notices, not errors
     dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
     translated = dataset.map(
         actor_cls,
