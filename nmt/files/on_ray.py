@@ -5,7 +5,7 @@ resumes) become the blocks of a Ray Data dataset: one row per chunk, holding its
 the number of its first line. An actor pool (`ChunkTranslator`, one `Translator` per actor,
 `threads` ONNX Runtime threads and as many CPUs reserved per actor) reads each range from the
 input file, parses, translates and renders it with the local command's own code
-(`stream._chunk_output`), and returns the chunk's output text and counters.
+(`stream.chunk_output`), and returns the chunk's output text and counters.
 
 The driver consumes the rows in input order (Ray Data's `preserve_order`) and appends each chunk
 to the resumable `.partial` output (`resume.PartialOutput`) exactly as the local command does,
@@ -33,9 +33,9 @@ from typing import Any
 
 from nmt.files import stream
 from nmt.files.errors import FileInputError
-from nmt.files.records import read_lines, shard_range
-from nmt.files.resume import PartialOutput, Position, input_identity
-from nmt.files.stream import LineJob, _chunk_output, _read_header
+from nmt.files.records import read_lines
+from nmt.files.resume import Position
+from nmt.files.stream import LineJob, chunk_output
 from nmt.files.summary import summary
 from nmt.progress import ProgressBar
 
@@ -115,7 +115,7 @@ class ChunkTranslator:
         position = Position()
         result: dict[str, Any] = {"index": int(row["index"]), "lines": len(lines)}
         try:
-            data, segments = _chunk_output(self.job, lines, self.translate, position)
+            data, segments = chunk_output(self.job, lines, self.translate, position)
         except FileInputError as err:
             error = {"path": str(err.path), "message": err.message, "line": err.line}
             return {**result, "data": "", "segments": 0, "counts": "{}", "error": json.dumps(error)}
@@ -137,13 +137,7 @@ def translate_lines_on_ray(
     committing the chunks before it), as the local command does."""
     import ray
 
-    span = shard_range(job.input, job.shard)
-    if job.codec.header:
-        _read_header(job)
-    shard = f"{job.shard.index + 1}/{job.shard.count}" if job.shard else None
-    options = {"format": job.fmt, "codec": vars(job.codec), "shard": shard}
-    resume = PartialOutput(job.output, {**settings, **options, **input_identity(job.input)})
-    out, position = resume.open()
+    span, resume, out, position = stream.open_run(job, settings)
     start = position.in_offset if position.done else span.start
     size = job.chunk_lines or stream.CHUNK_LINES
     rows = chunk_rows(job.input, start, span.end, span.first + position.done, size)
