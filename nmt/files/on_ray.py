@@ -23,9 +23,11 @@ else in `nmt` imports this module unless `--ray` is given.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -137,13 +139,32 @@ def translate_lines_on_ray(
     committing the chunks before it), as the local command does."""
     import ray
 
+    # Ray prints its workers' log lines on stdout, which is the summary's: they go to stderr,
+    # and a cluster started here is shut down before the summary is printed.
+    with contextlib.redirect_stdout(sys.stderr):
+        started_here = not ray.is_initialized()
+        if started_here:
+            ray.init(address=ray_settings.address, logging_level=logging.WARNING)
+        try:
+            return _run(ray, job, spec, settings, ray_settings, actor_cls)
+        finally:
+            if started_here:
+                ray.shutdown()
+
+
+def _run(
+    ray: Any,
+    job: LineJob,
+    spec: TranslatorSpec,
+    settings: Mapping[str, Any],
+    ray_settings: RaySettings,
+    actor_cls: type[ChunkTranslator],
+) -> dict[str, Any]:
     span, resume, out, position = stream.open_run(job, settings)
     start = position.in_offset if position.done else span.start
     size = job.chunk_lines or stream.CHUNK_LINES
     rows = chunk_rows(job.input, start, span.end, span.first + position.done, size)
-    if not ray.is_initialized():
-        ray.init(address=ray_settings.address, logging_level=logging.WARNING)
-    cpus = int(ray.cluster_resources().get("CPU", 1))  # type: ignore[no-untyped-call]
+    cpus = int(ray.cluster_resources().get("CPU", 1))
     actors = ray_settings.actors or max(1, cpus // ray_settings.threads)
     actors = max(1, min(actors, len(rows)))
     logger.info(
