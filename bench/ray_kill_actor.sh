@@ -16,7 +16,8 @@ if [ -z "$SOURCE" ]; then
   cut -f1 "${NMT_HOME:-$HOME/.cache/nmt}/data/en-de/test.tsv" > "$SOURCE"
 fi
 cd "$WORK"
-while :; do cat "$SOURCE"; done | head -n "$N" > in.txt
+reps=$(( N / $(wc -l < "$SOURCE") + 1 ))
+for _ in $(seq "$reps"); do cat "$SOURCE"; done | head -n "$N" > in.txt
 rm -f ray.txt local.txt ray.txt.partial ray.txt.partial.json
 
 "$NMT" translate in.txt ray.txt --bundle "$BUNDLE" --beam 1 --ray --ray-actors 2 --threads 1 \
