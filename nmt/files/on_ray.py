@@ -58,12 +58,17 @@ class RaySettings:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TranslatorSpec:
-    """What an actor needs to build the driver's Translator and decoding: plain values only."""
+    """What an actor needs to build the driver's Translator and decoding: picklable values
+    only. `load_options` are further keyword arguments of `Translator.load` and
+    `translate_options` of `Translator.translate`, so that an option of the local command
+    reaches the actors the same way (the local run's settings must match them)."""
 
     bundle: str
     beam: int
     batch_size: int
     terms: tuple[str, ...] = ()
+    load_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    translate_options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def chunk_rows(path: Path, start: int, end: int, first: int, size: int) -> list[dict[str, int]]:
@@ -101,13 +106,17 @@ class ChunkTranslator:
         self.job = job
         self.spec = spec
         self.translator = Translator.load(
-            Path(spec.bundle), threads=threads, batch_size=spec.batch_size
+            Path(spec.bundle), threads=threads, batch_size=spec.batch_size, **spec.load_options
         )
         self.decoding = self.translator.decoding_config(beam_size=spec.beam)
 
     def translate(self, texts: Sequence[str]) -> Any:
         return self.translator.translate(
-            texts, self.decoding, terms=list(self.spec.terms), return_alignment=False
+            texts,
+            self.decoding,
+            terms=list(self.spec.terms),
+            return_alignment=False,
+            **self.spec.translate_options,
         )
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
