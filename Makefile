@@ -35,7 +35,7 @@ $(VENV)/.setup-full: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[serve,data,files,train,test]'
+	$(BIN)/pip install --quiet -e '.[serve,data,files,train,ray,test]'
 	touch $@ $(VENV)/.setup-serve
 
 # Serving setup: core + serve only. A full setup is a superset, so it satisfies this too.

@@ -1,11 +1,11 @@
-"""The core stays light: `import nmt` (and its CLI) pulls in no torch, Lightning or FastAPI."""
+"""The core stays light: `import nmt` (and its CLI) pulls in no torch, Lightning, FastAPI or Ray."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 
-HEAVY = ("torch", "lightning", "pytorch_lightning", "fastapi", "datasets")
+HEAVY = ("torch", "lightning", "pytorch_lightning", "fastapi", "datasets", "ray")
 
 
 def _loaded_after(statement: str) -> set[str]:
@@ -15,7 +15,9 @@ def _loaded_after(statement: str) -> set[str]:
 
 
 def test_import_nmt_and_cli_pull_no_frameworks() -> None:
-    loaded = _loaded_after("import nmt, nmt.cli, nmt.config, nmt.corpus.build, nmt.corpus.importer")
+    loaded = _loaded_after(
+        "import nmt, nmt.cli, nmt.config, nmt.corpus.build, nmt.corpus.importer, nmt.files.command"
+    )
     assert "nmt.cli" in loaded
     assert not [m for m in HEAVY if m in loaded]
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FILE_OPTIONS = ("format", "column", "field", "overwrite", "skip_bad", "shard")
+FILE_OPTIONS = ("format", "column", "field", "overwrite", "skip_bad", "shard", "ray", "ray_actors")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +43,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--skip-bad", action="store_true", help="skip bad lines (counted) instead of stopping"
     )
     files.add_argument("--shard", help="line formats: translate part i of n (i/n, e.g. 2/8)")
+    files.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help="line formats: translate on a Ray cluster (ADDRESS: host:port, ray://host:port or "
+        "'auto'; none: RAY_ADDRESS or a new local cluster); --threads is per actor (default 1)",
+    )
+    files.add_argument(
+        "--ray-actors", type=int, help="--ray: actors in the pool (default: CPUs // threads)"
+    )
 
 
 def file_options_given(args: argparse.Namespace) -> list[str]:
@@ -67,6 +78,16 @@ def _prepare(args: argparse.Namespace, source: Path, output: Path) -> Callable[.
     """Check the options against the format and read what can be read without a model;
     returns `run(translate, settings, language) -> summary`."""
     fmt = detect_file_format(source, args.format)
+    if args.ray_actors is not None and args.ray is None:
+        raise FileInputError(source, "--ray-actors needs --ray")
+    if args.ray_actors is not None and args.ray_actors < 1:
+        raise FileInputError(source, f"--ray-actors must be >= 1, got {args.ray_actors}")
+    if args.ray is not None and fmt not in LINE_FORMATS:
+        raise FileInputError(
+            source,
+            f"--ray is for line formats ({', '.join(LINE_FORMATS)}); "
+            f"a {fmt} catalog is translated locally (drop --ray)",
+        )
     if fmt in LINE_FORMATS:
         if args.overwrite:
             raise FileInputError(source, "--overwrite is for catalogs (po, pot, xliff)")
@@ -94,7 +115,34 @@ def _prepare_lines(
     except ValueError as err:
         raise FileInputError(source, str(err)) from None
     job = LineJob(source, output, fmt, codec, shard=shard, skip_bad=args.skip_bad)
+    if args.ray is not None:
+        return _prepare_ray(args, job)
     return lambda translate, settings, language: translate_lines(job, translate, settings)
+
+
+def _prepare_ray(args: argparse.Namespace, job: Any) -> Callable[..., Any]:
+    """The run on Ray: the actors build their own Translator from the same options; the
+    driver's serves only the settings that resume state records."""
+    from nmt.files.on_ray import RaySettings, TranslatorSpec, translate_lines_on_ray
+    from nmt.glossary import load_glossary
+
+    # The local command's preprocessing and glossary reach the actors the same way, so a --ray
+    # run's output is the local one's.
+    glossary = load_glossary(args.glossary) if args.glossary is not None else {}
+    spec = TranslatorSpec(
+        bundle=str(Path(args.bundle).resolve()),
+        beam=args.beam,
+        batch_size=args.batch_size,
+        terms=tuple(args.term),
+        load_options={"preprocessing": args.preprocessing},
+        translate_options={"glossary": glossary} if glossary else {},
+    )
+    where = RaySettings(address=args.ray or None, actors=args.ray_actors, threads=args.threads or 1)
+
+    def run(translate: Any, settings: dict[str, Any], language: str) -> dict[str, Any]:
+        return translate_lines_on_ray(job, spec, settings, where)
+
+    return run
 
 
 def _prepare_catalog(
@@ -122,10 +170,12 @@ def _catalog(fmt: str, source: Path, language: str, overwrite: bool, skip_bad: b
     return PoCatalog(source, language=language, overwrite=overwrite, fmt=fmt, skip_bad=skip_bad)
 
 
-def load_translator(args: argparse.Namespace) -> tuple[Translator, dict[str, str]]:
-    """The Translator of `nmt translate`'s options and the `--glossary` table ({} without one).
-    UsageError for a preprocessing version the bundle cannot run; GlossaryError for a bad
-    glossary file (read before the model is loaded)."""
+def load_translator(
+    args: argparse.Namespace, *, threads: int | None = None
+) -> tuple[Translator, dict[str, str]]:
+    """The Translator of `nmt translate`'s options and the `--glossary` table ({} without one);
+    `threads` overrides `--threads`. UsageError for a preprocessing version the bundle cannot
+    run; GlossaryError for a bad glossary file (read before the model is loaded)."""
     from nmt.glossary import load_glossary
     from nmt.translator import Translator  # numpy and the search load here, not at import
 
@@ -133,7 +183,7 @@ def load_translator(args: argparse.Namespace) -> tuple[Translator, dict[str, str
     try:
         translator = Translator.load(
             args.bundle,
-            threads=args.threads,
+            threads=args.threads if threads is None else threads,
             batch_size=args.batch_size,
             preprocessing=args.preprocessing,
         )
@@ -148,7 +198,8 @@ def translate_file(args: argparse.Namespace) -> int:
     """Run `nmt translate INPUT OUTPUT` (options already range-checked by the CLI)."""
     source, output = _check_paths(args)
     run = _prepare(args, source, output)
-    translator, glossary = load_translator(args)
+    # under --ray the actors translate: the driver's Translator only records the settings
+    translator, glossary = load_translator(args, threads=1 if args.ray is not None else None)
     decoding = translator.decoding_config(beam_size=args.beam)
 
     def translate(texts: Sequence[str]) -> Any:

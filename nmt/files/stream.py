@@ -18,11 +18,20 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from nmt.files.codecs import LineCodec, Parsed, RecordError, TsvCodec
 from nmt.files.errors import FileInputError
-from nmt.files.records import BOM, Line, Shard, line_end, read_lines, shard_range, split_line
+from nmt.files.records import (
+    BOM,
+    Line,
+    Shard,
+    ShardRange,
+    line_end,
+    read_lines,
+    shard_range,
+    split_line,
+)
 from nmt.files.resume import PartialOutput, Position, input_identity
 from nmt.files.summary import TranslateFn, summary
 from nmt.progress import ProgressBar
@@ -62,13 +71,7 @@ def translate_lines(
     """Translate `job.input` (or its shard) into `job.output`, resuming a run of the same
     `settings` (the model and decoding; the input identity and job options are added here).
     Returns the summary (see `summary.summary`)."""
-    span = shard_range(job.input, job.shard)
-    if job.codec.header:
-        _read_header(job)
-    shard = f"{job.shard.index + 1}/{job.shard.count}" if job.shard else None
-    options = {"format": job.fmt, "codec": vars(job.codec), "shard": shard}
-    resume = PartialOutput(job.output, {**settings, **options, **input_identity(job.input)})
-    out, position = resume.open()
+    span, resume, out, position = open_run(job, settings)
     start = position.in_offset if position.done else span.start
     lines = read_lines(job.input, start, span.end, span.first + position.done)
     started, translated = time.perf_counter(), 0
@@ -77,7 +80,7 @@ def translate_lines(
             span.lines, initial=position.done, desc=job.output.name, unit="seg", smoothing=0.1
         ) as bar:
             for chunk in _chunks(lines, job.chunk_lines or CHUNK_LINES):
-                data, segments = _chunk_output(job, chunk, translate, position)
+                data, segments = chunk_output(job, chunk, translate, position)
                 out.write(data.encode("utf-8"))
                 position.done += len(chunk)
                 position.in_offset = chunk[-1].end
@@ -89,6 +92,22 @@ def translate_lines(
     resume.finish()
     counts = {"lines": position.done, **position.counts}
     return summary(job.output, job.fmt, counts, translated, time.perf_counter() - started)
+
+
+def open_run(
+    job: LineJob, settings: Mapping[str, Any]
+) -> tuple[ShardRange, PartialOutput, BinaryIO, Position]:
+    """Start or resume `job` (locally or on Ray): its shard's range (a TSV header resolved),
+    its resumable output open at the committed position, and that position (`done` lines from
+    the range's start; `in_offset` where the next chunk starts when `done` > 0)."""
+    span = shard_range(job.input, job.shard)
+    if job.codec.header:
+        _read_header(job)
+    shard = f"{job.shard.index + 1}/{job.shard.count}" if job.shard else None
+    options = {"format": job.fmt, "codec": vars(job.codec), "shard": shard}
+    resume = PartialOutput(job.output, {**settings, **options, **input_identity(job.input)})
+    out, position = resume.open()
+    return span, resume, out, position
 
 
 def _chunks(lines: Iterable[Line], size: int) -> Iterator[list[Line]]:
@@ -130,7 +149,7 @@ def _slot(job: LineJob, line: Line, counts: dict[str, int]) -> _Slot:
         return _Slot(line_end(line.raw) if job.codec.skip_keeps_line else "")
 
 
-def _chunk_output(
+def chunk_output(
     job: LineJob, chunk: list[Line], translate: TranslateFn, position: Position
 ) -> tuple[str, int]:
     """The chunk's output text in input order, and the number of texts translated."""

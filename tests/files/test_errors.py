@@ -81,6 +81,10 @@ def test_a_broken_xliff_names_the_line(tmp_path: Path, run: Run) -> None:
     ("name", "options", "message"),
     [
         ("in.po", ["--shard", "1/2"], "--shard is for line formats (txt, tsv, jsonl)"),
+        ("in.po", ["--ray"], "--ray is for line formats (txt, tsv, jsonl); a po catalog is"),
+        ("in.xlf", ["--ray", "auto"], "--ray is for line formats (txt, tsv, jsonl); a xliff"),
+        ("in.txt", ["--ray-actors", "2"], "--ray-actors needs --ray"),
+        ("in.txt", ["--ray", "--ray-actors", "0"], "--ray-actors must be >= 1, got 0"),
         ("in.txt", ["--shard", "3/2"], "--shard i/n needs 1 <= i <= n, got '3/2'"),
         ("in.txt", ["--shard", "x"], "--shard takes i/n (e.g. 2/8), got 'x'"),
         ("in.txt", ["--overwrite"], "--overwrite is for catalogs"),
@@ -92,7 +96,9 @@ def test_a_broken_xliff_names_the_line(tmp_path: Path, run: Run) -> None:
 def test_options_that_do_not_fit_the_format_are_refused(
     tmp_path: Path, run: Run, name: str, options: list[str], message: str
 ) -> None:
-    source = write(tmp_path / name, 'msgid "a"\nmsgstr ""\n' if name.endswith(".po") else "a\n")
+    xliff = '<?xml version="1.0"?>\n<xliff version="1.2"></xliff>\n'
+    text = {".po": 'msgid "a"\nmsgstr ""\n', ".xlf": xliff}.get(Path(name).suffix, "a\n")
+    source = write(tmp_path / name, text)
     assert_refused(run(source, tmp_path / "out", *options), message)
 
 

@@ -158,7 +158,7 @@ def test_importing_the_app_imports_no_torch() -> None:
         "import sys\nfrom serving.app import create_app\nfrom serving.settings import Settings\n"
         "create_app(Settings())\n"
         "import nmt.search.onnx_backend\n"
-        "heavy = ('torch', 'lightning', 'pytorch_lightning', 'training')\n"
+        "heavy = ('torch', 'lightning', 'pytorch_lightning', 'training', 'ray')\n"
         "print([m for m in heavy if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
