@@ -407,6 +407,18 @@ def openapi_schemas(settings: Settings) -> dict[str, Any]:
     form_q = {"oneOf": [{**text, "minLength": 1}, {**many, "minItems": 2}]}
     form_key = {"type": "string", "description": "an API key (empty or absent: none)"}
     form = {"q": form_q, "api_key": form_key}
+    one_text = {**text, "minLength": 1}
+    suggest: dict[str, Any] = {
+        "type": "object",
+        "required": ["q", "s", "source", "target"],
+        "properties": {
+            "q": one_text,
+            "s": one_text,
+            "source": code,
+            "target": code,
+            "api_key": key,
+        },
+    }
     return {
         "LibreTranslateTranslateRequest": {
             "type": "object",
@@ -429,27 +441,10 @@ def openapi_schemas(settings: Settings) -> dict[str, Any]:
             "properties": form,
         },
         # /suggest: one source text and its suggested translation (no lists, no auto)
-        "LibreTranslateSuggestRequest": {
-            "type": "object",
-            "required": ["q", "s", "source", "target"],
-            "properties": {
-                "q": {**text, "minLength": 1},
-                "s": {**text, "minLength": 1},
-                "source": code,
-                "target": code,
-                "api_key": key,
-            },
-        },
+        "LibreTranslateSuggestRequest": suggest,
         "LibreTranslateSuggestRequestForm": {
-            "type": "object",
-            "required": ["q", "s", "source", "target"],
-            "properties": {
-                "q": {**text, "minLength": 1},
-                "s": {**text, "minLength": 1},
-                "source": code,
-                "target": code,
-                "api_key": form_key,
-            },
+            **suggest,
+            "properties": {**suggest["properties"], "api_key": form_key},
         },
         "LibreTranslateTranslateResponse": {
             "type": "object",
