@@ -30,7 +30,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.results_io import shown_path, write_results  # noqa: E402
+from bench.results_io import machine, shown_path, write_results  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 STEPS = 30
@@ -228,7 +228,7 @@ def collect(backends: dict[str, tuple[str, Path]], args: argparse.Namespace) -> 
         "tokens = rows x 30 (best hypothesis); beam 5; median of runs; one process per backend",
         "threads": args.threads,
         "runs": args.runs,
-        "cpu": _cpu(),
+        "cpu": machine(),
         "python": platform.python_version(),
         "onnxruntime": onnxruntime.__version__,
         "parameters": params,
@@ -236,16 +236,6 @@ def collect(backends: dict[str, tuple[str, Path]], args: argparse.Namespace) -> 
         "backends": results,
         "speedup_fp32_over_torch": speedup,
     }
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} x {os.cpu_count()}"
-    except OSError:
-        pass
-    return f"{platform.processor() or platform.machine()} x {os.cpu_count()}"
 
 
 if __name__ == "__main__":

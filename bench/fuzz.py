@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.loadtest import LOOPBACK, spawn_server  # noqa: E402
-from bench.results_io import write_results  # noqa: E402
+from bench.results_io import machine, write_results  # noqa: E402
 
 CONFIG = ROOT / "bench" / "schemathesis.toml"
 # positive_data_acceptance is left out: a schema-valid request can rightly be refused: over a
@@ -64,16 +64,6 @@ EXPECTED_REJECTIONS = {
 # against the document directly); every other failed check is listed by name
 UNDOCUMENTED = "status_code_conformance"
 MISMATCH = "response_schema_conformance"
-
-
-def cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"{line.split(':', 1)[1].strip()} x {os.cpu_count()}"
-    except OSError:
-        pass
-    return f"unknown x {os.cpu_count()}"
 
 
 def documented(document: dict[str, Any]) -> dict[str, set[str]]:
@@ -375,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                 "workers": args.workers,
                 "wall_s": wall,
                 "cases": sum(r["cases"] for r in routes.values()),
-                "machine": cpu(),
+                "machine": machine(),
                 "run_by": " ".join(["python bench/fuzz.py", *(argv or sys.argv[1:])]),
                 "command": " ".join(shown),
                 "server": "spawned: a random key as API and admin key, rate limit off"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,22 @@ def shown_path(path: Path) -> str:
         if resolved.is_relative_to(base):
             return prefix + str(resolved.relative_to(base))
     return resolved.name
+
+
+def cpu_name() -> str:
+    """The CPU's model name (`/proc/cpuinfo`), which every speed figure must name."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def machine() -> str:
+    """`<CPU model name> x <cores>`, as results record the machine they were measured on."""
+    return f"{cpu_name()} x {os.cpu_count()}"
 
 
 def write_results(prefix: Path, data: Any, table: str) -> None:
