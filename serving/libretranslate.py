@@ -326,6 +326,12 @@ def _object(schema: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"content": {"application/json": {"schema": ref}}}}
 
 
+def _fields(**properties: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """A 200 answer that is a JSON object of exactly these (required) fields."""
+    schema = {"type": "object", "required": list(properties), "properties": properties}
+    return {200: {"content": {"application/json": {"schema": schema}}}}
+
+
 @router.get(
     "/frontend/settings",
     responses=_object("LibreTranslateFrontendSettings"),

@@ -28,7 +28,7 @@ from serving import documents
 from serving.batching import BatchKey
 from serving.deps import admit, note_work, peer_client, run_batch, services
 from serving.errors import ApiError, error_responses
-from serving.libretranslate import _model
+from serving.libretranslate import _fields, _model
 from serving.security import presented_key
 from serving.settings import Settings
 
@@ -117,17 +117,7 @@ def _field(form: Any, name: str) -> str | None:
 @router.post(
     "/translate_file",
     responses={
-        200: {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["translatedFileUrl"],
-                        "properties": {"translatedFileUrl": {"type": "string"}},
-                    }
-                }
-            }
-        },
+        **_fields(translatedFileUrl={"type": "string"}),
         **error_responses([400, 403, 413, 429, 503, 504], libretranslate=True),
     },
     openapi_extra={

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 
 from serving.deps import services
 from serving.errors import ApiError, error_responses
-from serving.libretranslate import _bad, _body, _check_key, _pair_error, _params
+from serving.libretranslate import _bad, _body, _check_key, _fields, _pair_error, _params
 from serving.security import presented_key
 from serving.suggestions import SuggestionStore
 
@@ -49,17 +49,7 @@ def store(request: Request) -> SuggestionStore:
 @router.post(
     "/suggest",
     responses={
-        200: {
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["success"],
-                        "properties": {"success": {"type": "boolean"}},
-                    }
-                }
-            }
-        },
+        **_fields(success={"type": "boolean"}),
         **error_responses([400, 403, 429], libretranslate=True),
     },
     summary="Suggest a better translation (LibreTranslate-compatible; same origin only)",
