@@ -285,6 +285,14 @@ class OptimConfig:
     plateau_factor: float = 0.5  # `plateau`: lr *= factor when valid BLEU stalls ...
     plateau_patience: int = 2  # ... for this many validations
     min_lr: float = 1e-5
+    # An exponential moving average of the weights, updated every optimizer step with this
+    # decay (about 1 / (1 - decay) steps remembered); 0 turns it off. Validation scores the
+    # average next to the raw weights, and the checkpoint records which one did better.
+    ema_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"optim.ema_decay {self.ema_decay} must be in [0, 1)")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,9 @@ METRIC_COLUMNS = (
     "epoch",
     "step",
     "val_bleu",
+    "val_bleu_raw",
+    "val_bleu_ema",
+    "weights",
     "val_loss",
     "val_ppl",
     "train_loss",
@@ -48,11 +51,16 @@ class ValidationCsv(pl.Callback):
             "step": trainer.global_step,
             "lr": trainer.optimizers[0].param_groups[0]["lr"] if trainer.optimizers else "",
         }
-        for key in ("val_bleu", "val_loss", "val_ppl", "train_loss", "tgt_tok_s"):
+        for key in ("val_bleu", "val_bleu_raw", "val_bleu_ema", "val_loss", "val_ppl"):
             row[key] = round(metrics[key], 4) if key in metrics else ""
+        for key in ("train_loss", "tgt_tok_s"):
+            row[key] = round(metrics[key], 4) if key in metrics else ""
+        row["weights"] = getattr(pl_module, "preferred_weights", "raw")
         new = not self.path.exists()
+        # A run resumed from before a column existed keeps its file's header.
+        columns = METRIC_COLUMNS if new else _header(self.path)
         with self.path.open("a", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=METRIC_COLUMNS)
+            writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
             if new:
                 writer.writeheader()
             writer.writerow(row)
@@ -62,6 +70,11 @@ class ValidationCsv(pl.Callback):
             metrics.get("val_bleu", 0),
             metrics.get("val_loss", 0),
         )
+
+
+def _header(path: Path) -> tuple[str, ...]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return tuple(next(csv.reader(fh), METRIC_COLUMNS))
 
 
 class SaveLastOnEnd(pl.Callback):

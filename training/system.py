@@ -68,6 +68,9 @@ class TranslationSystem(pl.LightningModule):
         self.model = Seq2Seq(self.cfg.model)
         self.tokenizer: Tokenizer | None = None  # set by the train entry before fit
         self.valid_texts: list[tuple[str, str]] = []
+        # Set by `training.averaging.EmaWeights` when optim.ema_decay > 0: the averaged Seq2Seq.
+        self.ema_model: Seq2Seq | None = None
+        self.preferred_weights = "raw"  # "ema" when the average scored better at validation
         self._val_sums = torch.zeros(2, dtype=torch.float64)
         self._speed = Throughput()
 
@@ -112,7 +115,14 @@ class TranslationSystem(pl.LightningModule):
         val_loss = float(sums[0] / sums[1].clamp(min=1))
         self.log("val_loss", val_loss, sync_dist=False)
         self.log("val_ppl", math.exp(min(val_loss, 50.0)), sync_dist=False)
-        bleu = self.valid_bleu()
+        bleu = self.valid_bleu(self.model)
+        if self.ema_model is not None:
+            ema = self.valid_bleu(self.ema_model)
+            self.log("val_bleu_raw", bleu, sync_dist=False)
+            self.log("val_bleu_ema", ema, sync_dist=False)
+            # Ties go to the raw weights: the average has to earn its place.
+            self.preferred_weights = "ema" if ema > bleu else "raw"
+            bleu = max(bleu, ema)
         self.log("val_bleu", bleu, prog_bar=True, sync_dist=False)
         if not self.trainer.sanity_checking:
             self.lr_schedule().observe(bleu)
@@ -125,21 +135,22 @@ class TranslationSystem(pl.LightningModule):
         assert isinstance(schedule, LrSchedule)
         return schedule
 
-    def valid_bleu(self) -> float:
-        """sacreBLEU of greedy translations of `valid_texts` (every rank computes the same)."""
+    def valid_bleu(self, model: Seq2Seq) -> float:
+        """sacreBLEU of `model`'s greedy translations of `valid_texts` (every rank computes the
+        same); `model` is the raw Seq2Seq or its weight average."""
         if not self.valid_texts or self.tokenizer is None:
             return 0.0
-        was_training = self.model.training
-        self.model.eval()
+        was_training = model.training
+        model.eval()
         translator = Translator(
-            TorchStepModel(self.model),
+            TorchStepModel(model),
             self.tokenizer,
             batch_size=64,
             preprocessing=self.cfg.tokenizer.preprocessing,
         )
         sources = [s for s, _ in self.valid_texts]
         hyps = [t.text for t in translator.translate(sources, self.cfg.decoding)]
-        self.model.train(was_training)
+        model.train(was_training)
         return float(sacrebleu.corpus_bleu(hyps, [[r for _, r in self.valid_texts]]).score)
 
     def configure_gradient_clipping(

@@ -23,6 +23,7 @@ from nmt.config import ConfigError, TrainConfig, to_dict
 from nmt.paths import data_dir, runs_dir
 from nmt.preprocessing import LEGACY
 from nmt.tokenizer import Tokenizer
+from training.averaging import EmaWeights
 from training.callbacks import SaveLastOnEnd, ValidationCsv
 from training.data import ParallelDataModule
 from training.memory import keep_freed_memory
@@ -90,6 +91,8 @@ def callbacks(cfg: TrainConfig, run_dir: Path) -> list[pl.Callback]:
         ValidationCsv(run_dir / "metrics.csv"),
         SaveLastOnEnd(run_dir / "last.ckpt"),
     ]
+    if cfg.optim.ema_decay:
+        found.append(EmaWeights(cfg.optim.ema_decay))
     if t.max_time:
         found.append(Timer(duration=t.max_time, interval="step"))
     return found

@@ -42,12 +42,26 @@ def training_facts(run_dir: Path, cfg: TrainConfig) -> dict[str, Any]:
         "time_s": round(float(best["elapsed_s"]), 1),
         "epoch": int(best["epoch"]) + 1,
         "best_valid_bleu": float(best["val_bleu"]),
+        **_weights(best, cfg.optim.ema_decay),
         "valid_sentences": cfg.trainer.val_max_sentences,
         "run_steps": int(last["step"]),
         "run_time_s": round(float(last["elapsed_s"]), 1),
         "precision": cfg.trainer.precision,
         "hardware": f"{cfg.trainer.accelerator} x{cfg.trainer.devices}",
         "config": to_dict(cfg),
+    }
+
+
+def _weights(row: dict[str, str], decay: float) -> dict[str, Any]:
+    """Which weights the best checkpoint holds ("ema" or "raw") and both valid scores, for a
+    run with a weight average (its metrics.csv has val_bleu_ema); nothing otherwise."""
+    if not row.get("val_bleu_ema"):
+        return {}
+    return {
+        "weights": row.get("weights") or "raw",
+        "valid_bleu_raw": float(row["val_bleu_raw"]),
+        "valid_bleu_ema": float(row["val_bleu_ema"]),
+        "ema_decay": decay,
     }
 
 
