@@ -50,7 +50,7 @@ class EmaWeights(pl.Callback):
         if self._pending is not None:
             self._load(self._pending)
             self._pending = None
-        pl_module.ema_model = self.average.module
+        pl_module.set_ema_model(self.average.module)
 
     def on_train_batch_end(
         self,

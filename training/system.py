@@ -68,11 +68,21 @@ class TranslationSystem(pl.LightningModule):
         self.model = Seq2Seq(self.cfg.model)
         self.tokenizer: Tokenizer | None = None  # set by the train entry before fit
         self.valid_texts: list[tuple[str, str]] = []
-        # Set by `training.averaging.EmaWeights` when optim.ema_decay > 0: the averaged Seq2Seq.
-        self.ema_model: Seq2Seq | None = None
+        # The averaged Seq2Seq of `training.averaging.EmaWeights` (optim.ema_decay > 0), held
+        # in a list so that it is not a submodule: not trained, not in state_dict (the callback
+        # checkpoints it under its own key), so checkpoints with and without it load alike.
+        self._ema: list[Seq2Seq] = []
         self.preferred_weights = "raw"  # "ema" when the average scored better at validation
         self._val_sums = torch.zeros(2, dtype=torch.float64)
         self._speed = Throughput()
+
+    @property
+    def ema_model(self) -> Seq2Seq | None:
+        """The weight average, when the run keeps one."""
+        return self._ema[0] if self._ema else None
+
+    def set_ema_model(self, model: Seq2Seq) -> None:
+        self._ema[:] = [model]
 
     @classmethod
     def from_config(cls, cfg: TrainConfig) -> TranslationSystem:
