@@ -1,8 +1,9 @@
 """An exponential moving average (EMA) of the model's weights, kept beside the raw weights.
 
 `EmaWeights` holds a `torch.optim.swa_utils.AveragedModel` of the LightningModule's Seq2Seq
-(`pl_module.model`), updated after every optimizer step with decay `optim.ema_decay`. It is
-handed to the module as `pl_module.ema_model`, which validation scores next to the raw
+(`pl_module.model`), updated after every optimizer step past `optim.ema_start_step` with decay
+`optim.ema_decay`. From its first update on it is the module's `ema_model`, which validation
+scores next to the raw
 weights (`val_bleu_raw`, `val_bleu_ema`; `val_bleu` is the better of the two, what the best
 checkpoint and early stopping follow).
 
@@ -33,12 +34,14 @@ logger = logging.getLogger(__name__)
 class EmaWeights(pl.Callback):
     """Keeps the EMA of `pl_module.model` and saves/restores it with every checkpoint."""
 
-    def __init__(self, decay: float) -> None:
+    def __init__(self, decay: float, start_step: int = 0) -> None:
         if not 0.0 < decay < 1.0:
             raise ValueError(f"EMA decay {decay} must be in (0, 1)")
         self.decay = decay
+        self.start_step = start_step
         self.average: AveragedModel | None = None
         self._pending: dict[str, torch.Tensor] | None = None  # restored before setup()
+        self._module: Any = None  # the LightningModule (set_ema_model), from setup()
         self._last_step = 0
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
@@ -47,10 +50,10 @@ class EmaWeights(pl.Callback):
         ema = get_ema_multi_avg_fn(self.decay)  # type: ignore[no-untyped-call]
         self.average = AveragedModel(_seq2seq(pl_module), multi_avg_fn=ema, use_buffers=True)
         self.average.requires_grad_(False)
+        self._module = pl_module
         if self._pending is not None:
             self._load(self._pending)
             self._pending = None
-        pl_module.set_ema_model(self.average.module)
 
     def on_train_batch_end(
         self,
@@ -60,10 +63,14 @@ class EmaWeights(pl.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        # Once per optimizer step (global_step counts them), however batches are accumulated.
-        if self.average is not None and trainer.global_step > self._last_step:
+        # Once per optimizer step (global_step counts them), however batches are accumulated,
+        # and only after `start_step`: early weights change too fast to be worth averaging.
+        step = trainer.global_step
+        if self.average is not None and step > max(self._last_step, self.start_step):
             self.average.update_parameters(_seq2seq(pl_module))
-            self._last_step = trainer.global_step
+            self._last_step = step
+            if int(self.average.n_averaged) == 1:  # the first update copies: now worth scoring
+                pl_module.set_ema_model(self.average.module)
 
     def on_save_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
@@ -98,6 +105,7 @@ class EmaWeights(pl.Callback):
         n = weights.pop("__n_averaged")
         self.average.module.load_state_dict(weights)
         self.average.n_averaged.copy_(n)
+        self._module.set_ema_model(self.average.module)
 
 
 def _seq2seq(pl_module: pl.LightningModule) -> nn.Module:

@@ -92,7 +92,7 @@ def callbacks(cfg: TrainConfig, run_dir: Path) -> list[pl.Callback]:
         SaveLastOnEnd(run_dir / "last.ckpt"),
     ]
     if cfg.optim.ema_decay:
-        found.append(EmaWeights(cfg.optim.ema_decay))
+        found.append(EmaWeights(cfg.optim.ema_decay, cfg.optim.ema_start_step))
     if t.max_time:
         found.append(Timer(duration=t.max_time, interval="step"))
     return found

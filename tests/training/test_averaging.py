@@ -55,6 +55,19 @@ def test_the_average_follows_the_ema_formula_once_per_optimizer_step() -> None:
     assert holder.model.weight.requires_grad and not ema.requires_grad
 
 
+def test_the_average_starts_after_start_step_and_is_scored_from_then() -> None:
+    holder = _Holder()
+    cb = EmaWeights(0.5, start_step=2)
+    cb.setup(None, holder, "fit")  # type: ignore[arg-type]
+    for step in (1, 2):
+        _step(cb, holder, step)
+    assert holder.ema == []  # nothing averaged yet: validation scores the raw weights only
+    with torch.no_grad():
+        holder.model.weight.add_(1.0)
+    _step(cb, holder, 3)  # the first update copies the weights of step 3
+    torch.testing.assert_close(holder.ema[0].weight, holder.model.weight.detach())
+
+
 def test_decay_outside_0_1_is_refused() -> None:
     for decay in (0.0, 1.0, -0.1):
         with pytest.raises(ValueError, match="decay"):
