@@ -70,7 +70,7 @@ class EmaWeights(pl.Callback):
             self.average.update_parameters(_seq2seq(pl_module))
             self._last_step = step
             if int(self.average.n_averaged) == 1:  # the first update copies: now worth scoring
-                pl_module.set_ema_model(self.average.module)
+                self._module.set_ema_model(self.average.module)
 
     def on_save_checkpoint(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict[str, Any]
