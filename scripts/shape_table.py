@@ -92,7 +92,8 @@ def row(name: str, base: dict[str, Any], args: argparse.Namespace) -> dict[str, 
     if args.speed:
         speed = json.loads(args.speed.read_text(encoding="utf-8"))["backends"]
         for case in ("greedy-1", "greedy-64", "beam-64"):
-            cases = speed.get(name, {}).get("cases", {})
+            # decode_speed.py names a `--variant NAME=DIR` backend `onnx-NAME`.
+            cases = speed.get(f"onnx-{name}", {}).get("cases", {})
             found[f"int8_{case}"] = cases.get(case, {}).get("tokens_per_s")
     return found
 
