@@ -6,7 +6,9 @@ run, parameters, steps, training wall time and real target tokens/s (metrics.csv
 BLEU of training's own validation (500 sentences, greedy; raw weights and their average when
 the run kept one), and from `nmt evaluate RUN --test valid.tsv` reports (the whole valid split,
 greedy, PyTorch) BLEU and chrF. Optional: `--speed` a bench/decode_speed.py JSON with one
-ONNX variant per run (int8 tokens/s) and `--exports` the export folders (int8 bundle size).
+ONNX variant per run (int8 tokens/s), `--exports` the export folders (int8 bundle size) and
+`--train-speed` a folder of `bench/train_speed.py --worker bf16` outputs, one per run (training
+tokens/s on a fixed batch, measured side by side on a quiet machine).
 
     .venv/bin/python scripts/shape_table.py shape-base shape-v16k ... \
         --reports $NMT_HOME/reports --speed bench/results/shape_speed.json \
@@ -89,6 +91,10 @@ def row(name: str, base: dict[str, Any], args: argparse.Namespace) -> dict[str, 
         **_valid_report(args.reports, name),
         "bundle_mb": _bundle_mb(args.exports, run_dir, name),
     }
+    fixed = args.train_speed / f"train-speed-{name}.json" if args.train_speed else None
+    if fixed and fixed.exists():
+        lines = fixed.read_text(encoding="utf-8").strip().splitlines()
+        found["bench_tok_s"] = json.loads(lines[-1])["target_tokens_per_s"]
     if args.speed:
         speed = json.loads(args.speed.read_text(encoding="utf-8"))["backends"]
         for case in ("greedy-1", "greedy-64", "beam-64"):
@@ -105,7 +111,8 @@ def markdown(rows: list[dict[str, Any]], threads: str) -> str:
         ("parameters", "parameters"),
         ("steps", "steps"),
         ("train_s", "train s"),
-        ("tgt_tok_s", "tgt tok/s"),
+        ("tgt_tok_s", "tgt tok/s (run)"),
+        ("bench_tok_s", "tgt tok/s (fixed batch, bf16, 2 threads)"),
         ("val500_bleu", "val-500 BLEU"),
         ("val500_bleu_ema", "val-500 BLEU (EMA)"),
         ("valid_bleu", "valid BLEU"),
@@ -138,6 +145,9 @@ def main() -> int:
     parser.add_argument("--reports", type=Path, default=NMT_HOME / "reports")
     parser.add_argument("--exports", type=Path, default=NMT_HOME / "exports")
     parser.add_argument("--speed", type=Path, help="decode_speed.py JSON, one variant per run")
+    parser.add_argument(
+        "--train-speed", type=Path, help="folder of train-speed-RUN.json (train_speed.py --worker)"
+    )
     parser.add_argument("--threads", default="two runs at a time, 1 thread each")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "shape_runs")
     args = parser.parse_args()
