@@ -13,7 +13,10 @@ figures of both exports' export_report.json (fp32 vs PyTorch, int8 vs fp32).
     python bench/step_compare.py --before OLD_EXPORT --after NEW_EXPORT [--rounds 10]
         [--runs 10] [--threads N] [--bundle models/en-de]
 
-OLD_EXPORT and NEW_EXPORT are `nmt export` folders (fp32/ and int8/ inside). Writes
+OLD_EXPORT and NEW_EXPORT are `nmt export` folders (fp32/ and int8/ inside) or bundles (the
+graphs at the top, of the precision their manifest's `quantization` names: int8 for
+`int8-dynamic`); only the precisions both sides have are timed, so two shipped bundles compare
+int8 against int8 (an old model and a new one, `--bundle` then names either). Writes
 bench/results/step_compare.{json,md} (`--out PREFIX` elsewhere) and prints the table.
 """
 
@@ -53,16 +56,38 @@ def _ceiling(bundle: Path, threads: int) -> dict[str, Any]:
     return measure(step_shapes(bundle_config(bundle)), threads, 200)
 
 
+def graph_folders(root: Path) -> dict[str, Path]:
+    """precision -> folder of encoder.onnx + decoder_step.onnx: an export's fp32/ and int8/, or
+    a bundle's own graphs under the precision of its manifest."""
+    manifest = root / "manifest.json"
+    if manifest.is_file():
+        quantization = json.loads(manifest.read_text(encoding="utf-8")).get("quantization", "")
+        return {"int8" if str(quantization).startswith("int8") else "fp32": root}
+    return {p: root / p for p in PRECISIONS if (root / p / "decoder_step.onnx").is_file()}
+
+
+def shared_precisions(before: Path, after: Path) -> dict[str, dict[str, Path]]:
+    """precision -> {side: folder}, for the precisions both sides have (int8 first)."""
+    sides = {"before": graph_folders(before), "after": graph_folders(after)}
+    shared = [p for p in PRECISIONS if all(p in sides[s] for s in SIDES)]
+    if "int8" not in shared:
+        raise SystemExit(
+            f"no int8 graphs on both sides: {before} has {list(sides['before'])}, "
+            f"{after} has {list(sides['after'])}"
+        )
+    return {p: {s: sides[s][p] for s in SIDES} for p in shared}
+
+
 def run_rounds(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Every round: {precision: {side: cases}}, sides in alternating order."""
+    folders = shared_precisions(args.before, args.after)
     rounds = []
     for index in range(args.rounds):
         order = SIDES if index % 2 == 0 else SIDES[::-1]
-        found: dict[str, dict[str, Any]] = {p: {} for p in PRECISIONS}
-        for precision in PRECISIONS:
+        found: dict[str, dict[str, Any]] = {p: {} for p in folders}
+        for precision, sides in folders.items():
             for side in order:
-                folder = getattr(args, side) / precision
-                found[precision][side] = _worker(folder, args)
+                found[precision][side] = _worker(sides[side], args)
         print(f"round {index + 1}/{args.rounds} done", file=sys.stderr)
         rounds.append(found)
     return rounds
@@ -71,7 +96,7 @@ def run_rounds(args: argparse.Namespace) -> list[dict[str, Any]]:
 def summarise(rounds: list[dict[str, Any]], ceilings: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians per case and side, per-round ratios, latency pairs and the ceiling share."""
     cases: dict[str, Any] = {}
-    for precision in PRECISIONS:
+    for precision in rounds[0]:
         for case in rounds[0][precision]["before"]:
             per_side = {
                 side: [r[precision][side][case]["tokens_per_s"] for r in rounds] for side in SIDES
@@ -108,11 +133,15 @@ def summarise(rounds: list[dict[str, Any]], ceilings: list[dict[str, Any]]) -> d
 def _parity(export: Path) -> dict[str, Any]:
     """fp32 vs PyTorch and int8 vs fp32 agreement from an export's report (if it has one)."""
     path = export / "export_report.json"
-    if not path.is_file():
+    manifest = export / "manifest.json"
+    if path.is_file():
+        report = json.loads(path.read_text(encoding="utf-8"))
+    elif manifest.is_file():  # a bundle keeps its export's report under scores.export
+        report = json.loads(manifest.read_text(encoding="utf-8")).get("scores", {}).get("export")
+    else:
         return {}
-    report = json.loads(path.read_text(encoding="utf-8"))
     keys = ("fp32_vs_torch", "int8_vs_fp32", "int8_batch1_vs_32")
-    return {key: report.get(key) for key in keys}
+    return {key: report.get(key) for key in keys} if isinstance(report, dict) else {}
 
 
 def markdown(report: dict[str, Any]) -> str:
