@@ -23,6 +23,9 @@ SOURCE_LICENCES: dict[str, str] = {
     "others) and of the documented packages",
     "ding": "GPL-2+ (Ding dictionary, trans-de-en)",
     "debian-reference": "GPL-2+ (Debian Reference, debian-reference-en / -de)",
+    "gnome-help": "each application's own (142 packages in the 2026-12 build; by their "
+    "`debian/copyright` `Files: *` mostly GPL-2+/GPL-3+, while GNOME help pages often carry "
+    "CC-BY-SA-3.0 in a paragraph of their own); per package in the corpus manifest's `licences`",
     "gnome-user-docs": "CC-BY-SA-3.0 (GNOME help; test only, never trained on)",
 }
 

@@ -293,12 +293,14 @@ def test_the_shipped_manifest_reads_and_writes_back_byte_for_byte() -> None:
     text = (SHIPPED / MANIFEST).read_text(encoding="utf-8")
     manifest = Manifest.from_json(text)
     assert manifest.to_json() == text
-    assert list(json.loads(text)) == [*FIELD_ORDER]
+    # a version-3 model: the optional `preprocessing` field is written, before `files`
+    assert list(json.loads(text)) == [*FIELD_ORDER[:-1], "preprocessing", "files"]
     assert (manifest.pair, manifest.quantization, manifest.vocab_size) == (
         "en-de",
         "int8-dynamic",
         8000,
     )
+    assert manifest.preprocessing == 3
     assert manifest.decoding is not None and manifest.decoding.beam_size == 5
     assert manifest.files[ENCODER].bytes == (SHIPPED / ENCODER).stat().st_size
 

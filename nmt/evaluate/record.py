@@ -20,7 +20,7 @@ def manifest_scores(report: Mapping[str, Any]) -> dict[str, Any]:
     """The default decoding's scores from an evaluation report, per part, as a manifest entry."""
     label = report["default_decoding"]["label"]
     run = next(r for r in report["decodings"] if r["label"] == label)
-    sizes = dict(report["testset"]["parts"])
+    sizes = {**report["testset"]["parts"], **report["testset"].get("groups", {})}
     sizes.setdefault("all", report["testset"]["sentences"])
     return {
         "testset": report["testset"]["name"],

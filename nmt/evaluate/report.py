@@ -86,6 +86,7 @@ def evaluate(
             "name": testset.name,
             "sentences": len(testset),
             "parts": {k: b - a for k, (a, b) in testset.parts.items()},
+            "groups": {k: len(lines) for k, lines in testset.groups.items()},
         },
         "default_decoding": {"label": default_label, **to_dict(default)},
         "decodings": [_run_summary(run, testset, n_bootstrap) for run in runs],
