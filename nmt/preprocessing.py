@@ -17,7 +17,11 @@ Versions:
    version 1, which every model already copies, so a model made for version 1 runs it too.
 3. `MARKS`: 2, plus reversible word-boundary marks (`nmt.boundaries`): a word glued to an
    opening bracket, quote, slash or tag gets the pieces it has alone. The model must be
-   trained on marked text, with a tokenizer that has the mark as a piece.
+   trained on marked text, with a tokenizer that has the mark as a piece. At inference also
+   (added before any version-3 bundle shipped): a segment wholly enclosed in a bracket or
+   quote pair or in one tag's opening and closing tag is translated without the enclosure,
+   which is copied like the whitespace between segments (`nmt.segment`, rule 6), so `[Save]`
+   says what `Save` says.
 
 The recorded version of a model is the lowest it was made for; `runnable` says which versions a
 model made for a given version may run. Only `LEGACY` models may run a later version by choice
@@ -58,6 +62,11 @@ class Preprocessing:
     @property
     def marks(self) -> bool:
         """Word-boundary marks between the protected text and SentencePiece."""
+        return self.version >= MARKS
+
+    @property
+    def enclosures(self) -> bool:
+        """A segment wholly inside a bracket, quote or tag pair is translated without it."""
         return self.version >= MARKS
 
     @property

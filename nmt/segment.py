@@ -20,6 +20,14 @@ a sentence in two, so when in doubt, do not split):
 5. With `columns` (preprocessing version 2), a run of two or more spaces or a tab inside a line
    separates segments: a help line (`  -o, --output=FILE   write to FILE`) keeps its columns
    exactly, since the gap is copied, not translated (normalisation would collapse it).
+6. With `enclosures` (preprocessing version 3), a segment that is wholly enclosed in a bracket
+   or quote pair (`[...]`, `(...)`, `"..."`, `'...'`, `„...“`, `“...”`, `»...«`, `«...»`) or in
+   one element's opening and closing tag (`<b>...</b>`) is cut down to what is inside (again
+   while it is enclosed); the enclosure is copied with the gap. Only a pair that belongs
+   together counts: the inside must be balanced (`(a) or (b)` stays whole; a quote character
+   must not occur inside its own quotes), and a pair inside a protected span or around an
+   upper-case metavariable (`[FILE]`) is left whole. So a word or sentence in brackets, quotes
+   or a tag is translated exactly as it is alone.
 """
 
 from __future__ import annotations
@@ -45,24 +53,37 @@ jan feb apr jun jul aug sep sept oct nov dec"""
 ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 _LAST_WORD = re.compile(r"(\S+)$")
 _COLUMN_GAP = re.compile(r"[ \t]*\t[ \t]*| {2,}")
+# Rule 6: opening -> closing character; a tag pair by its element name.
+_ENCLOSURES = {
+    "[": "]", "(": ")", '"': '"', "'": "'", "„": "“", "“": "”", "»": "«", "«": "»",
+}  # fmt: skip
+_METAVARIABLE = re.compile(
+    r"[A-Z][A-Z0-9_-]*"
+)  # `[FILE]`: left whole, as the options rule keeps it
+_OPEN_TAG = re.compile(r"<([A-Za-z][\w.:-]*)(?:\s[^<>]*)?>")
 
 
 def sentence_spans(
-    text: str, *, terms: Iterable[str] = (), columns: bool = False
+    text: str, *, terms: Iterable[str] = (), columns: bool = False, enclosures: bool = False
 ) -> list[CharRange]:
     """The (start, end) of each segment of `text`, in order, stripped of surrounding whitespace.
 
     Contract: spans are non-empty, non-overlapping, increasing, hold no line break and neither
     start nor end with whitespace; everything outside them is whitespace. A text that is empty
     or only whitespace has no spans. `terms` are the caller's do-not-translate terms (rule 4);
-    `columns` turns rule 5 on.
+    `columns` turns rule 5 on, `enclosures` rule 6.
     """
     terms = tuple(terms)
     spans: list[CharRange] = []
     line_start = 0
     for brk in [*_LINE_BREAKS.finditer(text), None]:
         line_end = brk.start() if brk else len(text)
-        spans.extend(_line_spans(text, line_start, line_end, terms, columns))
+        found = _line_spans(text, line_start, line_end, terms, columns)
+        if enclosures and found:
+            protected = _protected_intervals(text[line_start:line_end], terms)
+            shifted = [(a + line_start, b + line_start) for a, b in protected]
+            found = [_inside_enclosures(text, span, shifted) for span in found]
+        spans.extend(found)
         line_start = brk.end() if brk else len(text)
     return spans
 
@@ -118,6 +139,65 @@ def _line_spans(
         if stripped:
             spans.append((start + a + lead, start + a + lead + len(stripped)))
     return spans
+
+
+def _inside_enclosures(text: str, span: CharRange, protected: Sequence[CharRange]) -> CharRange:
+    """Rule 6: `span` cut down to the inside of the pairs that wholly enclose it, stripped."""
+    start, end = span
+    while True:
+        inner = _enclosed(text, start, end, protected)
+        if inner is None:
+            return start, end
+        a, b = inner
+        while a < b and text[a].isspace():
+            a += 1
+        while b > a and text[b - 1].isspace():
+            b -= 1
+        if a == b:  # `()` or `[ ]`: nothing inside to translate, keep the segment whole
+            return start, end
+        start, end = a, b
+
+
+def _enclosed(text: str, start: int, end: int, protected: Sequence[CharRange]) -> CharRange | None:
+    """The inside of the pair enclosing `text[start:end]` exactly, or None."""
+    opener = text[start]
+    closer = _ENCLOSURES.get(opener)
+    if closer is not None and end - start >= 2 and text[end - 1] == closer:
+        inside = text[start + 1 : end - 1]
+        if _METAVARIABLE.fullmatch(inside) or any(
+            a <= start < b or a < end <= b for a, b in protected
+        ):
+            return None
+        if opener == closer:
+            return (start + 1, end - 1) if opener not in inside else None
+        depth = 0
+        for char in inside:
+            depth += (char == opener) - (char == closer)
+            if depth < 0:
+                return None
+        return (start + 1, end - 1) if depth == 0 else None
+    return _tag_inside(text, start, end)
+
+
+def _tag_inside(text: str, start: int, end: int) -> CharRange | None:
+    """The inside of `<name ...>...</name>` spanning `text[start:end]` exactly, balanced."""
+    tag = _OPEN_TAG.match(text, start, end)
+    if tag is None or tag.group(0).endswith("/>"):
+        return None
+    name = tag.group(1)
+    closing = re.compile(rf"</{re.escape(name)}\s*>$")
+    close = closing.search(text, tag.end(), end)
+    if close is None:
+        return None
+    nested = re.compile(rf"<(/?){re.escape(name)}(?:\s[^<>]*)?(/?)>")
+    depth = 0
+    for m in nested.finditer(text, tag.end(), close.start()):
+        if m.group(2):  # self-closing
+            continue
+        depth += -1 if m.group(1) else 1
+        if depth < 0:
+            return None
+    return (tag.end(), close.start()) if depth == 0 else None
 
 
 def _may_split(line: str, m: re.Match[str], protected: Sequence[CharRange]) -> bool:

@@ -339,7 +339,9 @@ class Translator:
         for text in texts:
             plan = []
             extra = metavariables(text) if rules.command_line else ()
-            for start, end in sentence_spans(text, terms=terms, columns=rules.columns):
+            for start, end in sentence_spans(
+                text, terms=terms, columns=rules.columns, enclosures=rules.enclosures
+            ):
                 norm, norm_map = normalize_map(text[start:end])
                 k = index.setdefault((norm, extra), len(protected)) if norm else -1
                 if k == len(protected):

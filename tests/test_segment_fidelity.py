@@ -371,3 +371,54 @@ def test_version_3_needs_a_tokenizer_with_the_mark(tmp_path: Path, tok: Tokenize
 def test_a_copying_model_gives_the_text_back_with_marks(tok: Tokenizer, text: str) -> None:
     translator = Translator(CopyModel(tok.vocab_size), tok, preprocessing=MARKS)
     assert translator.translate([text])[0].text == text
+
+
+# --- rule 6 of nmt.segment: enclosures (version 3) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "inside"),
+    [
+        ("[Installed]", "Installed"),
+        ("(system)", "system"),
+        ('"Accept"', "Accept"),
+        ("„Add Reminder“", "Add Reminder"),
+        ("»Save«", "Save"),
+        ("<b>Save</b>", "Save"),
+        ('<a href="x">Open the file.</a>', "Open the file."),
+        ("  ( Save )  ", "Save"),
+        ("[<b>Save</b>]", "Save"),  # again while enclosed
+        ("(see (a) and (b))", "see (a) and (b)"),  # balanced inside
+    ],
+)
+def test_a_wholly_enclosed_segment_is_cut_to_its_inside(text: str, inside: str) -> None:
+    (span,) = sentence_spans(text, columns=True, enclosures=True)
+    assert text[span[0] : span[1]] == inside
+    assert sentence_spans(text, columns=True) != [span]  # off without the rule
+    joined, _ = join_segments(text, [span], ["X"])
+    assert joined == text[: span[0]] + "X" + text[span[1] :]  # the enclosure is copied
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "(a) or (b)",  # two pairs, not one
+        "<b>a</b> and <b>b</b>",
+        "'It's'",  # the quote character inside its own quotes
+        "[FILE]",  # a metavariable, kept whole as the options rule keeps it
+        "()",
+        "%s Active",
+        "Click <b>Save</b>.",
+        "<br/>Save<br/>",
+    ],
+)
+def test_what_is_not_one_enclosing_pair_stays_whole(text: str) -> None:
+    spans = sentence_spans(text, columns=True, enclosures=True)
+    assert [text[a:b] for a, b in spans] == [text.strip()]
+
+
+def test_the_translator_keeps_the_enclosure_and_its_spacing(tok: Tokenizer) -> None:
+    translator = Translator(CopyModel(tok.vocab_size), tok, preprocessing=MARKS)
+    assert Preprocessing(MARKS).enclosures and not Preprocessing(PASSTHROUGH).enclosures
+    texts = ["[Installed]", "  ( the file )  ", "<b>Save</b>", "„Add Reminder“"]
+    assert [t.text for t in translator.translate(texts)] == texts
