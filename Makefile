@@ -120,7 +120,7 @@ format: setup
 # Two lanes. test: lint, then every test (what CI runs; under 10 minutes on 2 cores).
 # test-fast: the unit tests only, on two work-stealing workers (pytest-xdist), without the
 # markers of pyproject.toml's heavy lanes (tests/conftest.py leaves a module that -m deselects
-# whole unimported): 30-33 s on 2 idle vCPU, Intel AMX (pytest 28-31 s).
+# whole unimported): 25-33 s on 2 vCPU, Intel AMX (docs/development.md).
 HEAVY_MARKERS ?= slow or training or export or live or browser or ray or database
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
