@@ -78,12 +78,7 @@ def sentence_spans(
     line_start = 0
     for brk in [*_LINE_BREAKS.finditer(text), None]:
         line_end = brk.start() if brk else len(text)
-        found = _line_spans(text, line_start, line_end, terms, columns)
-        if enclosures and found:
-            protected = _protected_intervals(text[line_start:line_end], terms)
-            shifted = [(a + line_start, b + line_start) for a, b in protected]
-            found = [_inside_enclosures(text, span, shifted) for span in found]
-        spans.extend(found)
+        spans.extend(_line_spans(text, line_start, line_end, terms, columns, enclosures))
         line_start = brk.end() if brk else len(text)
     return spans
 
@@ -112,7 +107,12 @@ def join_segments(
 
 
 def _line_spans(
-    text: str, start: int, end: int, terms: tuple[str, ...], columns: bool = False
+    text: str,
+    start: int,
+    end: int,
+    terms: tuple[str, ...],
+    columns: bool = False,
+    enclosures: bool = False,
 ) -> list[CharRange]:
     """The sentences of the line `text[start:end]`, as spans of `text`."""
     line = text[start:end]
@@ -138,6 +138,9 @@ def _line_spans(
         stripped = piece.strip()
         if stripped:
             spans.append((start + a + lead, start + a + lead + len(stripped)))
+    if enclosures:  # rule 6, with the protected intervals in `text`'s coordinates
+        shifted = [(a + start, b + start) for a, b in protected]
+        spans = [_inside_enclosures(text, span, shifted) for span in spans]
     return spans
 
 
