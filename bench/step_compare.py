@@ -33,6 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from bench.results_io import machine, shown_path, write_results  # noqa: E402
+from nmt.bundle import MANIFEST, Manifest  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 SIDES = ("before", "after")
@@ -59,11 +60,16 @@ def _ceiling(bundle: Path, threads: int) -> dict[str, Any]:
 def graph_folders(root: Path) -> dict[str, Path]:
     """precision -> folder of encoder.onnx + decoder_step.onnx: an export's fp32/ and int8/, or
     a bundle's own graphs under the precision of its manifest."""
-    manifest = root / "manifest.json"
-    if manifest.is_file():
-        quantization = json.loads(manifest.read_text(encoding="utf-8")).get("quantization", "")
-        return {"int8" if str(quantization).startswith("int8") else "fp32": root}
+    manifest = _manifest(root)
+    if manifest is not None:
+        return {"int8" if manifest.quantization.startswith("int8") else "fp32": root}
     return {p: root / p for p in PRECISIONS if (root / p / "decoder_step.onnx").is_file()}
+
+
+def _manifest(root: Path) -> Manifest | None:
+    """The bundle manifest in `root` (read by nmt.bundle), or None for an export folder."""
+    path = root / MANIFEST
+    return Manifest.from_json(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def shared_precisions(before: Path, after: Path) -> dict[str, dict[str, Path]]:
@@ -133,11 +139,11 @@ def summarise(rounds: list[dict[str, Any]], ceilings: list[dict[str, Any]]) -> d
 def _parity(export: Path) -> dict[str, Any]:
     """fp32 vs PyTorch and int8 vs fp32 agreement from an export's report (if it has one)."""
     path = export / "export_report.json"
-    manifest = export / "manifest.json"
+    manifest = _manifest(export)
     if path.is_file():
         report = json.loads(path.read_text(encoding="utf-8"))
-    elif manifest.is_file():  # a bundle keeps its export's report under scores.export
-        report = json.loads(manifest.read_text(encoding="utf-8")).get("scores", {}).get("export")
+    elif manifest is not None:  # a bundle keeps its export's report under scores.export
+        report = manifest.scores.get("export")
     else:
         return {}
     keys = ("fp32_vs_torch", "int8_vs_fp32", "int8_batch1_vs_32")

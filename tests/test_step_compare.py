@@ -40,6 +40,7 @@ def test_a_bundle_against_an_export_compares_int8_only(tmp_path: Path) -> None:
 def test_no_shared_int8_is_refused(tmp_path: Path) -> None:
     fp32_only = _export(tmp_path / "e", ("fp32",))
     (tmp_path / "b").mkdir()
-    (tmp_path / "b" / "manifest.json").write_text(json.dumps({"quantization": "none"}))
+    manifest = json.loads((SHIPPED / "manifest.json").read_text(encoding="utf-8"))
+    (tmp_path / "b" / "manifest.json").write_text(json.dumps({**manifest, "quantization": "fp32"}))
     with pytest.raises(SystemExit, match="no int8 graphs"):
         shared_precisions(fp32_only, tmp_path / "b")
