@@ -55,8 +55,8 @@ def _load(kind: str, path: Path, threads: int) -> tuple[Any, int, int | None]:
     if kind == "torch":
         import torch
 
-        from nmt.export.run import load_checkpoint
         from nmt.search.torch_backend import TorchStepModel
+        from training.checkpoint import load_checkpoint
 
         torch.set_num_threads(threads)
         cfg, model = load_checkpoint(path)
