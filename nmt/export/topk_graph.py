@@ -14,7 +14,8 @@ block maxima   ReduceMax over [B, V/W, W]                  -> [B, V/W]
 best blocks    TopK(min(k, V/W)) of the maxima, then those  -> [B, k'] block ids, ascending
                block ids sorted ascending
 candidates     GatherND of those blocks                     -> [B, k' * W], in token id order
-top k          TopK(k) of the candidates                    -> values, positions -> token ids
+top k          TopK(k) of the candidates                    -> values, positions
+token ids      the same blocks of a constant id table [V/W, W], read at those positions
 ```
 
 Exact: each of the row's k best tokens lies in a block whose maximum ranks among the k best
@@ -50,11 +51,11 @@ def block_width(vocab: int) -> int | None:
     return next((w for w in _BLOCK_WIDTHS if vocab % w == 0 and vocab // w >= _MIN_BLOCKS), None)
 
 
-def _const(model: onnx.ModelProto, name: str, value: list[int]) -> str:
+def _const(model: onnx.ModelProto, name: str, value: list[int] | np.ndarray) -> str:
     from onnx import numpy_helper
 
     full = _PREFIX + name
-    model.graph.initializer.append(numpy_helper.from_array(np.array(value, np.int64), full))
+    model.graph.initializer.append(numpy_helper.from_array(np.asarray(value, np.int64), full))
     return full
 
 
@@ -66,7 +67,7 @@ def _blocked_nodes(model: onnx.ModelProto, vocab: int, width: int) -> list[onnx.
     shape = _const(model, "blocks_shape", [-1, vocab // width, width])
     flat = _const(model, "flat_shape", [0, -1])
     nblocks = _const(model, "num_blocks", [vocab // width])
-    w = _const(model, "width", [width])
+    table = _const(model, "token_ids", np.arange(vocab).reshape(vocab // width, width))
     last = _const(model, "last_axis", [-1])
     node = helper.make_node
     return [
@@ -79,11 +80,9 @@ def _blocked_nodes(model: onnx.ModelProto, vocab: int, width: int) -> list[onnx.
         node("GatherND", [p + "blocks", p + "gather_at"], [p + "chosen"], batch_dims=1),
         node("Reshape", [p + "chosen", flat], [p + "candidates"]),
         node("TopK", [p + "candidates", K_INPUT], [TOP_VALUES, p + "pos"], axis=-1),
-        node("Div", [p + "pos", w], [p + "slot"]),
-        node("Mod", [p + "pos", w], [p + "offset"]),
-        node("GatherElements", [p + "sorted", p + "slot"], [p + "block"], axis=1),
-        node("Mul", [p + "block", w], [p + "base"]),
-        node("Add", [p + "base", p + "offset"], [TOP_IDS]),
+        node("Gather", [table, p + "sorted"], [p + "block_ids"], axis=0),
+        node("Reshape", [p + "block_ids", flat], [p + "candidate_ids"]),
+        node("GatherElements", [p + "candidate_ids", p + "pos"], [TOP_IDS], axis=1),
     ]
 
 
