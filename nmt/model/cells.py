@@ -35,7 +35,7 @@ def lstm_update(gates: Tensor, c: Tensor, hidden: int) -> tuple[Tensor, Tensor]:
     H is passed as a Python int (not read from a tensor's shape) so that a traced step splits
     the gates with one constant-size Split, not Shape, Gather, arithmetic and four Slices.
     """
-    i, f, g, o = gates.split(hidden, dim=-1)
+    i, f, g, o = torch.split(gates, hidden, dim=-1)
     c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c_new), c_new
 
@@ -43,8 +43,8 @@ def lstm_update(gates: Tensor, c: Tensor, hidden: int) -> tuple[Tensor, Tensor]:
 def gru_update(x_gates: Tensor, h_gates: Tensor, h: Tensor, hidden: int) -> Tensor:
     """x_gates = W_ih x + b_ih, h_gates = W_hh h + b_hh (both [B, 3H]), h [B, H], hidden = H
     -> h' (nn.GRU's formula: the reset gate scales the recurrent part of n, bias included)."""
-    x_r, x_z, x_n = x_gates.split(hidden, dim=-1)
-    h_r, h_z, h_n = h_gates.split(hidden, dim=-1)
+    x_r, x_z, x_n = torch.split(x_gates, hidden, dim=-1)
+    h_r, h_z, h_n = torch.split(h_gates, hidden, dim=-1)
     r = torch.sigmoid(x_r + h_r)
     z = torch.sigmoid(x_z + h_z)
     n = torch.tanh(x_n + r * h_n)
