@@ -88,7 +88,7 @@ def summarise(rounds: list[dict[str, Any]], ceilings: list[dict[str, Any]]) -> d
         for r in rounds
     ]
     cuts = [1 - pair["after"] / pair["before"] for pair in latency]
-    ceiling = statistics.median(c["int8-64"]["ceiling_tokens_per_s"] for c in ceilings)
+    ceiling = round(statistics.median(c["int8-64"]["ceiling_tokens_per_s"] for c in ceilings))
     greedy64 = cases["int8 greedy-64"]
     return {
         "cases": cases,
