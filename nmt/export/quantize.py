@@ -1,10 +1,9 @@
 """int8 quantization of the exported graphs: dynamic (the default) and static (calibrated).
 
 Dynamic quantization (`quantize_dynamic`, QInt8 weights) stores the weights of every MatMul
-with a constant weight, the encoder's and the decoder step's LSTM (one DynamicQuantizeLSTM
-node each) and the embedding Gather in int8, and quantizes each MatMul's activations at run
-time with one scale per call, i.e. per batch: an int8 result can therefore shift slightly with
-batch composition (measured and reported by the parity check).
+with a constant weight, the encoder's LSTM and the embedding Gather in int8, and quantizes each
+MatMul's activations at run time with one scale per call, i.e. per batch: an int8 result can
+therefore shift slightly with batch composition (measured and reported by the parity check).
 
 Static quantization (`quantize_static_graph`) fixes the activation scales from a calibration
 set (valid sentences run through the fp32 graphs), so results do not depend on the batch; it
@@ -12,8 +11,8 @@ costs a calibration pass and is kept as an alternative (see the export report).
 
 Both work on a copy of the fp32 graph where each Gemm with a constant weight is rewritten as
 MatMul + Add (`gemm_to_matmul`): ONNX Runtime's dynamic quantizer has no Gemm rule, and the
-TorchScript exporter writes every nn.Linear on a 2-D input (the decoder step's 512 x 8000
-output projection, most of the FLOPs) as Gemm.
+TorchScript exporter writes every nn.Linear on a 2-D input (all of a decoder step's: the LSTM
+gates and the 512 x 8000 output projection, most of the FLOPs) as Gemm.
 """
 
 from __future__ import annotations

@@ -111,26 +111,6 @@ class StackedCell(nn.Module):
             out, _, _ = torch.lstm(x, (h0, torch.stack(c, dim=0)), *args)
         return out
 
-    def step_fused(
-        self, x: Tensor, h: Tensor, c: Tensor | None
-    ) -> tuple[Tensor, Tensor, Tensor | None]:
-        """One time step of the whole stack in one fused call, for inference (no dropout):
-        x [B, In], h (and c) [B, L, H] -> (top-layer output [B, H], new h, new c [B, L, H]).
-
-        The same function as `forward` on `project_input(x)` (up to float summation order): the
-        RNN's own kernel, which an exported step keeps as ONE ONNX LSTM / GRU node per layer
-        (and dynamic int8 quantization as one DynamicQuantizeLSTM) instead of two products, a
-        split and ten element-wise nodes.
-        """
-        weights = [w for k in range(self.num_layers) for w in self.weights(k)]
-        args = (weights, True, self.num_layers, 0.0, False, False, False)
-        h0 = h.transpose(0, 1)  # [L, B, H]
-        if c is None:
-            out, h_n = torch.gru(x.unsqueeze(0), h0, *args)
-            return out.squeeze(0), h_n.transpose(0, 1), None
-        out, h_n, c_n = torch.lstm(x.unsqueeze(0), (h0, c.transpose(0, 1)), *args)
-        return out.squeeze(0), h_n.transpose(0, 1), c_n.transpose(0, 1)
-
     def forward(
         self,
         x_gates: Tensor,

@@ -98,25 +98,16 @@ class Decoder(nn.Module):
         Returns (attentional vector [B, H], attention weights [B, S], the recurrent part of the
         new state: h [B, L, H], c [B, L, H] for an LSTM, feed [B, H] with input feeding).
         """
+        h, c = self._unstack(state)
         x = torch.cat([emb, state["feed"]], dim=-1) if self.input_feeding else emb
-        new: dict[str, Tensor] = {}
-        if self.training:  # the cells, with a fresh dropout mask between layers
-            h, c = self._unstack(state)
-            h, c = self.rnn(self.rnn.project_input(x), h, c)
-            top = h[-1]
-            new["h"] = _stacked(h)
-            if c is not None:
-                new["c"] = _stacked(c)
-        else:  # the RNN's fused kernel: one node per layer in an exported step
-            top, new["h"], c_new = self.rnn.step_fused(
-                x, state["h"], state["c"] if self.is_lstm else None
-            )
-            if c_new is not None:
-                new["c"] = c_new
+        h, c = self.rnn(self.rnn.project_input(x), h, c)
         vec, weights = self.attentional(
-            top.unsqueeze(1), state["memory"], state["memory_proj"], state["src_mask"]
+            h[-1].unsqueeze(1), state["memory"], state["memory_proj"], state["src_mask"]
         )
         vec_t = vec.squeeze(1)
+        new: dict[str, Tensor] = {"h": _stacked(h)}
+        if c is not None:
+            new["c"] = _stacked(c)
         if self.input_feeding:
             new["feed"] = vec_t
         return vec_t, weights.squeeze(1), new
