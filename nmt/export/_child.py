@@ -1,5 +1,6 @@
 """Entry of the fresh process that exports one graph: `python -m nmt.export._child GRAPH
-WEIGHTS OUT` (GRAPH: encoder | decoder_step). Started by `nmt.export.graphs.export_graphs`."""
+WEIGHTS OUT [--legacy-step]` (GRAPH: encoder | decoder_step; the flag: no top-k head).
+Started by `nmt.export.graphs.export_graphs`."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import logging
 import sys
 from pathlib import Path
 
-from nmt.export.graphs import GRAPHS, export_graph, load_weights
+from nmt.export.graphs import GRAPHS, LEGACY_FLAG, export_graph, load_weights
 
 logger = logging.getLogger(__name__)
 
 
 def main(argv: list[str]) -> int:
-    name, weights, out = argv
+    legacy = LEGACY_FLAG in argv
+    name, weights, out = [arg for arg in argv if arg != LEGACY_FLAG]
     graph = next((g for g in GRAPHS if g == name), None)
     if graph is None:
         raise SystemExit(f"unknown graph {name!r}; one of {GRAPHS}")
@@ -21,7 +23,7 @@ def main(argv: list[str]) -> int:
 
     torch.set_num_threads(1)  # tracing is tiny work; the parent may be busy on other cores
     model = load_weights(Path(weights))
-    export_graph(model, graph, Path(out))
+    export_graph(model, graph, Path(out), topk=not legacy)
     return 0
 
 

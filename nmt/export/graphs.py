@@ -6,9 +6,16 @@ encoder.onnx
              memory_proj [batch, src_len, K], src_mask bool [batch, src_len], h [batch, L, H],
              c [batch, L, H] (LSTM), feed [batch, H] (input feeding)
 decoder_step.onnx
-    inputs:  prev_tokens int64 [batch], then every state key (same names and shapes)
-    outputs: log_probs float32 [batch, V], attention float32 [batch, src_len], then
-             new_<key> for each recurrent key (new_h, new_c, new_feed)
+    inputs:  prev_tokens int64 [batch], then every state key (same names and shapes), then
+             k int64 [1]
+    outputs: top_log_probs float32 [batch, k], top_ids int64 [batch, k] (the k best tokens of
+             each row, best first, ties to the lower id: `nmt.export.topk_graph`), attention
+             float32 [batch, src_len], then new_<key> for each recurrent key (new_h, new_c,
+             new_feed)
+
+A legacy step (`topk=False`, and every graph exported before the top-k head) has no `k` input
+and returns log_probs float32 [batch, V] in place of the two top-k outputs; the ONNX Runtime
+backend still runs those.
 
 The static state entries (memory, memory_proj, src_mask) are inputs of the step but not
 outputs: the search passes them through unchanged, so a step never copies the memory.
@@ -33,6 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nmt.config import ModelConfig
+from nmt.export.topk_graph import K_INPUT, TOP_IDS, TOP_VALUES, add_topk_head
 
 if TYPE_CHECKING:
     import onnx
@@ -48,12 +56,13 @@ ENCODER_FILE = "encoder.onnx"
 DECODER_FILE = "decoder_step.onnx"
 FILES: dict[GraphName, str] = {"encoder": ENCODER_FILE, "decoder_step": DECODER_FILE}
 
-BATCH, SRC_LEN = "batch", "src_len"
+BATCH, SRC_LEN, TOPK = "batch", "src_len", "k"
 OPSET = 17
 # Example sizes for tracing: all different and > 1, so no traced size can be mistaken for
 # another axis or specialised as a broadcastable 1.
 _TRACE_BATCH, _TRACE_LEN = 3, 7
 _STATIC = ("memory", "memory_proj", "src_mask")
+LEGACY_FLAG = "--legacy-step"  # the export child's flag for topk=False
 
 
 class GraphError(RuntimeError):
@@ -75,15 +84,23 @@ def state_keys(cfg: ModelConfig) -> tuple[str, ...]:
     return _STATIC + recurrent_keys(cfg)
 
 
-def graph_io(cfg: ModelConfig, graph: GraphName) -> tuple[list[str], list[str]]:
-    """(input names, output names) of a graph, in order, as the contract above says."""
+def graph_io(
+    cfg: ModelConfig, graph: GraphName, *, topk: bool = True
+) -> tuple[list[str], list[str]]:
+    """(input names, output names) of a graph, in order, as the contract above says
+    (`topk=False`: the legacy step, as traced)."""
     if graph == "encoder":
         return ["src_ids", "src_lengths"], list(state_keys(cfg))
-    outputs = ["log_probs", "attention", *(f"new_{k}" for k in recurrent_keys(cfg))]
-    return ["prev_tokens", *state_keys(cfg)], outputs
+    recurrent = [f"new_{k}" for k in recurrent_keys(cfg)]
+    if not topk:
+        return ["prev_tokens", *state_keys(cfg)], ["log_probs", "attention", *recurrent]
+    inputs = ["prev_tokens", *state_keys(cfg), K_INPUT]
+    return inputs, [TOP_VALUES, TOP_IDS, "attention", *recurrent]
 
 
-def contract_shapes(cfg: ModelConfig, graph: GraphName) -> dict[str, list[str | int]]:
+def contract_shapes(
+    cfg: ModelConfig, graph: GraphName, *, topk: bool = True
+) -> dict[str, list[str | int]]:
     """Name -> axes (symbolic name or fixed size) of every input and output of a graph."""
     memory = 2 * cfg.enc_hidden
     proj = memory if cfg.attention == "luong_dot" else cfg.dec_hidden
@@ -103,17 +120,22 @@ def contract_shapes(cfg: ModelConfig, graph: GraphName) -> dict[str, list[str | 
         shapes.update({k: state[k] for k in keys})
         return shapes
     shapes = {"prev_tokens": [BATCH], **{k: state[k] for k in keys}}
-    shapes["log_probs"] = [BATCH, cfg.vocab_size]
+    if topk:
+        shapes.update({K_INPUT: [1], TOP_VALUES: [BATCH, TOPK], TOP_IDS: [BATCH, TOPK]})
+    else:
+        shapes["log_probs"] = [BATCH, cfg.vocab_size]
     shapes["attention"] = [BATCH, SRC_LEN]
     shapes.update({f"new_{k}": state[k] for k in recurrent_keys(cfg)})
     return shapes
 
 
-def dynamic_axes(cfg: ModelConfig, graph: GraphName) -> dict[str, dict[int, str]]:
+def dynamic_axes(
+    cfg: ModelConfig, graph: GraphName, *, topk: bool = True
+) -> dict[str, dict[int, str]]:
     """Name -> {axis: symbolic name} for every input and output of a graph."""
     return {
         name: {i: d for i, d in enumerate(dims) if isinstance(d, str)}
-        for name, dims in contract_shapes(cfg, graph).items()
+        for name, dims in contract_shapes(cfg, graph, topk=topk).items()
     }
 
 
@@ -163,12 +185,14 @@ def _example_inputs(model: Seq2Seq, graph: GraphName) -> tuple[torch.Tensor, ...
     return (prev, *(state[k] for k in model.state_keys))
 
 
-def export_graph(model: Seq2Seq, graph: GraphName, path: Path) -> None:
+def export_graph(model: Seq2Seq, graph: GraphName, path: Path, *, topk: bool = True) -> None:
     """Trace one graph of `model` to `path` (ONNX opset 17, `dynamo=False`), in THIS process.
 
     Use `export_graphs` instead, which runs this in a fresh process per graph. The model is
     put in eval mode (dropout off) for the export; its own mode is restored afterwards. The
-    outputs' declared shapes are then set to the contract's (`annotate_outputs`).
+    decoder step is traced with its legacy log_probs output and, with `topk`, then given its
+    top-k head (`add_topk_head`). The outputs' declared shapes are then set to the contract's
+    (`annotate_outputs`).
     """
     import torch
 
@@ -178,7 +202,7 @@ def export_graph(model: Seq2Seq, graph: GraphName, path: Path) -> None:
     # must be in eval mode, or dropout would be exported as active.
     was_training = model.training
     wrapper.eval()
-    inputs, outputs = graph_io(model.cfg, graph)
+    inputs, outputs = graph_io(model.cfg, graph, topk=False)
     try:
         with torch.no_grad(), warnings.catch_warnings():
             # The packed RNN's tracer warnings (sizes read as Python ints, a GRU "variable
@@ -194,14 +218,24 @@ def export_graph(model: Seq2Seq, graph: GraphName, path: Path) -> None:
                 str(path),
                 input_names=inputs,
                 output_names=outputs,
-                dynamic_axes=dynamic_axes(model.cfg, graph),
+                dynamic_axes=dynamic_axes(model.cfg, graph, topk=False),
                 opset_version=OPSET,
                 dynamo=False,
                 do_constant_folding=True,
             )
     finally:
         model.train(was_training)
-    annotate_outputs(path, model.cfg, graph)
+    if topk and graph == "decoder_step":
+        _add_head(path, model.cfg.vocab_size)
+    annotate_outputs(path, model.cfg, graph, topk=topk)
+
+
+def _add_head(path: Path, vocab: int) -> None:
+    import onnx
+
+    traced = onnx.load(str(path))
+    add_topk_head(traced, vocab)
+    onnx.save(traced, str(path))
 
 
 def save_weights(model: Seq2Seq, path: Path) -> None:
@@ -226,9 +260,12 @@ def load_weights(path: Path) -> Seq2Seq:
     return model.eval()
 
 
-def export_graphs(model: Seq2Seq, out_dir: Path, *, timeout: float = 600.0) -> dict[str, Path]:
+def export_graphs(
+    model: Seq2Seq, out_dir: Path, *, timeout: float = 600.0, topk: bool = True
+) -> dict[str, Path]:
     """Export encoder.onnx and decoder_step.onnx of `model` into `out_dir`, each graph in a
-    fresh Python process, then check both against the contract (`check_graph`).
+    fresh Python process, then check both against the contract (`check_graph`). `topk=False`
+    writes the legacy decoder step (log_probs [batch, V]; for tests and comparisons).
 
     Returns {"encoder": path, "decoder_step": path}. Raises GraphError when a child fails or
     a graph breaks the contract.
@@ -240,15 +277,16 @@ def export_graphs(model: Seq2Seq, out_dir: Path, *, timeout: float = 600.0) -> d
         save_weights(model, weights)
         for graph in GRAPHS:
             path = out_dir / FILES[graph]
-            _run_child(graph, weights, path, timeout)
-            check_graph(path, model.cfg, graph)
+            _run_child(graph, weights, path, timeout, topk=topk)
+            check_graph(path, model.cfg, graph, topk=topk)
             paths[graph] = path
             logger.info("exported %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return paths
 
 
-def _run_child(graph: GraphName, weights: Path, path: Path, timeout: float) -> None:
+def _run_child(graph: GraphName, weights: Path, path: Path, timeout: float, *, topk: bool) -> None:
     cmd = [sys.executable, "-m", "nmt.export._child", graph, str(weights), str(path)]
+    cmd += [] if topk else [LEGACY_FLAG]
     # The child must import this checkout's nmt, wherever the caller's cwd is.
     root = str(Path(__file__).resolve().parents[2])
     env = {
@@ -277,21 +315,21 @@ def graph_axes(path: Path) -> dict[str, list[str | int]]:
     return {v.name: _dims(v) for v in [*model.graph.input, *model.graph.output]}
 
 
-def check_graph(path: Path, cfg: ModelConfig, graph: GraphName) -> None:
+def check_graph(path: Path, cfg: ModelConfig, graph: GraphName, *, topk: bool = True) -> None:
     """Raise GraphError unless the graph at `path` has exactly the contract's input and output
     names, in order, and every input and output exactly the contract's axes: symbolic
     (`dim_param`) batch and src_len axes, fixed sizes elsewhere."""
     import onnx
 
     model = onnx.load(str(path), load_external_data=False)
-    want_in, want_out = graph_io(cfg, graph)
+    want_in, want_out = graph_io(cfg, graph, topk=topk)
     got_in = [v.name for v in model.graph.input]
     got_out = [v.name for v in model.graph.output]
     if (got_in, got_out) != (want_in, want_out):
         raise GraphError(
             f"{path.name}: inputs {got_in} / outputs {got_out}, expected {want_in} / {want_out}"
         )
-    want = contract_shapes(cfg, graph)
+    want = contract_shapes(cfg, graph, topk=topk)
     for value in [*model.graph.input, *model.graph.output]:
         dims = _dims(value)
         if dims != want[value.name]:
@@ -300,7 +338,7 @@ def check_graph(path: Path, cfg: ModelConfig, graph: GraphName) -> None:
             )
 
 
-def annotate_outputs(path: Path, cfg: ModelConfig, graph: GraphName) -> None:
+def annotate_outputs(path: Path, cfg: ModelConfig, graph: GraphName, *, topk: bool = True) -> None:
     """Rewrite the declared shapes of the graph's outputs to the contract's, in place.
 
     The TorchScript exporter's own shape inference can mislabel an output axis (it named the
@@ -311,7 +349,7 @@ def annotate_outputs(path: Path, cfg: ModelConfig, graph: GraphName) -> None:
     import onnx
 
     model = onnx.load(str(path))
-    want = contract_shapes(cfg, graph)
+    want = contract_shapes(cfg, graph, topk=topk)
     for value in model.graph.output:
         shape = value.type.tensor_type.shape
         shape.ClearField("dim")

@@ -21,7 +21,7 @@ import numpy as np
 
 from nmt.config import DecodingConfig
 from nmt.search import StepModel, search
-from nmt.search.protocol import ArrayState, FloatArray, IntArray
+from nmt.search.protocol import ArrayState, FloatArray, IntArray, TopK
 from nmt.tokenizer import BOS_ID, EOS_ID
 from nmt.translator import pad_batch
 
@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 TOLERANCE = 1e-4
 """Max |fp32 ONNX - PyTorch| allowed on encoder outputs, step log-probs and attention."""
 
+PARITY_K = 11
+"""Top-k graphs: how many best values per row the numeric check compares (2 x beam 5 + 1)."""
+
 GREEDY = DecodingConfig(mode="greedy")
 BEAM5 = DecodingConfig(mode="beam", beam_size=5)
 
@@ -45,7 +48,8 @@ class NumericParity:
     sentences: int
     steps: int
     encoder: dict[str, float]  # state key -> max |diff| of the encoder output
-    log_probs: float  # max |diff| over all steps, rows and vocabulary entries
+    log_probs: float  # max |diff| over all steps, rows and vocabulary entries (top-k graphs:
+    # over each row's PARITY_K best values, which must also rank the same best token)
     attention: float
     state: float  # max |diff| of the recurrent state after the last step
 
@@ -79,7 +83,8 @@ def numeric_parity(
     steps: int = 10,
 ) -> NumericParity:
     """Compare encoder outputs, then `steps` decoder steps fed the same tokens (PyTorch's
-    argmax; BOS first), on the padded batch of `rows` (source ids, EOS included)."""
+    argmax; BOS first), on the padded batch of `rows` (source ids, EOS included). Top-k graphs
+    are compared on each row's PARITY_K best values (the reference: `step_topk`)."""
     src, lengths = pad_batch(rows)
     ref_state, ort_state = reference.encode(src, lengths), onnx.encode(src, lengths)
     keys = onnx.state_keys
@@ -87,11 +92,19 @@ def numeric_parity(
     prev: IntArray = np.full(len(rows), BOS_ID, dtype=np.int64)
     worst_lp = worst_att = 0.0
     for _ in range(steps):
-        ref_lp, ref_att, ref_state = reference.step(prev, ref_state)
-        ort_lp, ort_att, ort_state = onnx.step(prev, ort_state)
-        worst_lp = max(worst_lp, _max_diff(ref_lp, ort_lp))
+        if onnx.returns_topk:
+            ref_top, ref_att, ref_state = reference.step_topk(prev, ref_state, PARITY_K)
+            ort_top, ort_att, ort_state = onnx.step_topk(prev, ort_state, PARITY_K)
+            same_best = np.array_equal(ref_top.ids[:, 0], ort_top.ids[:, 0])
+            diff = _max_diff(ref_top.values, ort_top.values) if same_best else float("inf")
+            worst_lp = max(worst_lp, diff)
+            prev = ref_top.ids[:, 0].astype(np.int64)
+        else:
+            ref_lp, ref_att, ref_state = reference.step(prev, ref_state)
+            ort_lp, ort_att, ort_state = onnx.step(prev, ort_state)
+            worst_lp = max(worst_lp, _max_diff(ref_lp, ort_lp))
+            prev = ref_lp.argmax(axis=1).astype(np.int64)
         worst_att = max(worst_att, _max_diff(ref_att, ort_att))
-        prev = ref_lp.argmax(axis=1).astype(np.int64)
     state = max(_max_diff(ref_state[k], ort_state[k]) for k in onnx.recurrent_keys)
     return NumericParity(
         sentences=len(rows),
@@ -149,13 +162,16 @@ class Decodings:
 
 
 class RecordingModel:
-    """A StepModel wrapper that keeps the decoder-step feeds it sees (for calibration)."""
+    """A StepModel wrapper that keeps the decoder-step feeds it sees (for calibration); it
+    steps the way its inner model does (`returns_topk`)."""
 
     def __init__(self, inner: OnnxStepModel, *, every: int = 1) -> None:
         self.inner = inner
         self.every = every
         self.feeds: list[dict[str, np.ndarray]] = []
         self._count = 0
+        self.returns_topk = inner.returns_topk
+        self.vocab_size = inner.vocab_size
 
     def encode(self, src_ids: IntArray, src_lengths: IntArray) -> ArrayState:
         return self.inner.encode(src_ids, src_lengths)
@@ -163,12 +179,23 @@ class RecordingModel:
     def step(
         self, prev_tokens: IntArray, state: ArrayState
     ) -> tuple[FloatArray, FloatArray, ArrayState]:
+        self._record(prev_tokens, state, None)
+        return self.inner.step(prev_tokens, state)
+
+    def step_topk(
+        self, prev_tokens: IntArray, state: ArrayState, k: int
+    ) -> tuple[TopK, FloatArray, ArrayState]:
+        self._record(prev_tokens, state, k)
+        return self.inner.step_topk(prev_tokens, state, k)
+
+    def _record(self, prev_tokens: IntArray, state: ArrayState, k: int | None) -> None:
         if self._count % self.every == 0:
             feed = {key: state[key] for key in self.inner.state_keys}
             feed["prev_tokens"] = np.asarray(prev_tokens, dtype=np.int64)
+            if k is not None:
+                feed["k"] = np.array([max(1, min(k, self.vocab_size))], dtype=np.int64)
             self.feeds.append(feed)
         self._count += 1
-        return self.inner.step(prev_tokens, state)
 
     def reorder(self, state: ArrayState, indices: IntArray) -> ArrayState:
         return self.inner.reorder(state, indices)

@@ -10,9 +10,10 @@ OUT_DIR/export_report.json                                    (always, also when
 ```
 
 The parity check (fails the export with ExportError): every fp32 encoder output and the
-step log-probs / attention within `TOLERANCE` of PyTorch, and identical greedy and beam-5 tokens
-on `parity_sentences` valid sentences. Reported, not enforced: fp32 batch 1 vs batch 32
-(should be 1.0), int8 vs fp32 agreement, int8 batch 1 vs batch 32 agreement.
+step log-probs (top-k graphs: each row's best values) / attention within `TOLERANCE` of
+PyTorch, and identical greedy and beam-5 tokens on `parity_sentences` valid sentences.
+Reported, not enforced: fp32 batch 1 vs batch 32 (should be 1.0), int8 vs fp32 agreement, int8
+batch 1 vs batch 32 agreement.
 """
 
 from __future__ import annotations

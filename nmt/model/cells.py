@@ -29,18 +29,22 @@ Linear = Callable[[Tensor, Tensor, Tensor | None], Tensor]
 """F.linear's signature: (x [..., In], weight [Out, In], bias [Out] or None) -> [..., Out]."""
 
 
-def lstm_update(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
-    """gates [B, 4H] = W_ih x + b_ih + W_hh h + b_hh, c [B, H] -> (h', c')."""
-    i, f, g, o = gates.chunk(4, dim=-1)
+def lstm_update(gates: Tensor, c: Tensor, hidden: int) -> tuple[Tensor, Tensor]:
+    """gates [B, 4H] = W_ih x + b_ih + W_hh h + b_hh, c [B, H], hidden = H -> (h', c').
+
+    H is passed as a Python int (not read from a tensor's shape) so that a traced step splits
+    the gates with one constant-size Split, not Shape, Gather, arithmetic and four Slices.
+    """
+    i, f, g, o = torch.split(gates, hidden, dim=-1)
     c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c_new), c_new
 
 
-def gru_update(x_gates: Tensor, h_gates: Tensor, h: Tensor) -> Tensor:
-    """x_gates = W_ih x + b_ih, h_gates = W_hh h + b_hh (both [B, 3H]), h [B, H] -> h'
-    (nn.GRU's formula: the reset gate scales the recurrent part of n, bias included)."""
-    x_r, x_z, x_n = x_gates.chunk(3, dim=-1)
-    h_r, h_z, h_n = h_gates.chunk(3, dim=-1)
+def gru_update(x_gates: Tensor, h_gates: Tensor, h: Tensor, hidden: int) -> Tensor:
+    """x_gates = W_ih x + b_ih, h_gates = W_hh h + b_hh (both [B, 3H]), h [B, H], hidden = H
+    -> h' (nn.GRU's formula: the reset gate scales the recurrent part of n, bias included)."""
+    x_r, x_z, x_n = torch.split(x_gates, hidden, dim=-1)
+    h_r, h_z, h_n = torch.split(h_gates, hidden, dim=-1)
     r = torch.sigmoid(x_r + h_r)
     z = torch.sigmoid(x_z + h_z)
     n = torch.tanh(x_n + r * h_n)
@@ -127,9 +131,9 @@ class StackedCell(nn.Module):
                 x_gates = linear(below, w_ih, b_ih)
             h_gates = linear(h[k], w_hh, b_hh)
             if c is None:
-                new_h.append(gru_update(x_gates, h_gates, h[k]))
+                new_h.append(gru_update(x_gates, h_gates, h[k], self.hidden_size))
             else:
-                h_k, c_k = lstm_update(x_gates + h_gates, c[k])
+                h_k, c_k = lstm_update(x_gates + h_gates, c[k], self.hidden_size)
                 new_h.append(h_k)
                 new_c.append(c_k)
         return new_h, (new_c if c is not None else None)

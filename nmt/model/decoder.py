@@ -85,8 +85,8 @@ class Decoder(nn.Module):
 
     def _unstack(self, state: Mapping[str, Tensor]) -> tuple[list[Tensor], list[Tensor] | None]:
         # The state is batch-first [B, L, H]; the cells take one [B, H] tensor per layer.
-        h = list(state["h"].unbind(1))
-        c = list(state["c"].unbind(1)) if self.is_lstm else None
+        h = _layers(state["h"])
+        c = _layers(state["c"]) if self.is_lstm else None
         return h, c
 
     def step(
@@ -105,9 +105,9 @@ class Decoder(nn.Module):
             h[-1].unsqueeze(1), state["memory"], state["memory_proj"], state["src_mask"]
         )
         vec_t = vec.squeeze(1)
-        new: dict[str, Tensor] = {"h": torch.stack(h, dim=1)}
+        new: dict[str, Tensor] = {"h": _stacked(h)}
         if c is not None:
-            new["c"] = torch.stack(c, dim=1)
+            new["c"] = _stacked(c)
         if self.input_feeding:
             new["feed"] = vec_t
         return vec_t, weights.squeeze(1), new
@@ -173,3 +173,18 @@ class Decoder(nn.Module):
             vecs.append(vec)
             weights.append(w)
         return torch.cat(vecs, dim=1), torch.cat(weights, dim=1)
+
+
+def _layers(state: Tensor) -> list[Tensor]:
+    """[B, L, H] -> L tensors [B, H]. One layer is a squeeze: one node in an exported step
+    (`unbind` exports as a Split and a Squeeze per layer)."""
+    if state.size(1) == 1:
+        return [state.squeeze(1)]
+    return list(state.unbind(1))
+
+
+def _stacked(layers: list[Tensor]) -> Tensor:
+    """L tensors [B, H] -> [B, L, H]; one layer is an unsqueeze (not Unsqueeze + Concat)."""
+    if len(layers) == 1:
+        return layers[0].unsqueeze(1)
+    return torch.stack(layers, dim=1)

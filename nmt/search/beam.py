@@ -4,7 +4,7 @@ Layout: the A sentences still searching own K beam slots each; state row a*K + j
 active sentence a. At step 0 only slot 0 is live (the others score -inf), so no sentence starts
 with K copies of the same beam.
 
-Each step scores the K*V extensions of every sentence (`top_candidates`, best first, equal
+Each step scores the K*V extensions of every sentence (`beam_step`: the 2K best, best first, equal
 scores ordered by lower slot then lower token id) and then:
 - an EOS candidate ranked within the first K ends a hypothesis: it moves to the sentence's list
   of hypotheses and stays there, however long the live beams go on (it is never dropped in
@@ -38,9 +38,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nmt.config import DecodingConfig
+from nmt.search.candidates import beam_step
 from nmt.search.hypotheses import KeptScores, best_first, make_hypothesis
 from nmt.search.length_penalty import best_reachable_score, penalty_table
-from nmt.search.limits import check_batch, forbid_eos, max_output_lengths
+from nmt.search.limits import check_batch, max_output_lengths
 from nmt.search.protocol import (
     ArrayState,
     BoolArray,
@@ -52,7 +53,6 @@ from nmt.search.protocol import (
     StopCheck,
     check_stop,
 )
-from nmt.search.topk import top_candidates
 
 logger = logging.getLogger(__name__)
 
@@ -183,12 +183,11 @@ def _advance(
     search: _Search, beams: _Beams, state: ArrayState, step: int
 ) -> tuple[_Beams, ArrayState]:
     """One decoder step for all live beams: end hypotheses, pick the next beams, stop sentences."""
-    log_probs, attention, state = search.model.step(beams.prev, state)
-    if step < search.cfg.min_length:
-        log_probs = forbid_eos(log_probs, search.eos_id)
     beam = search.cfg.beam_size
-    flat, scores = top_candidates(beams.scores, log_probs, 2 * beam)
-    slot, token = np.divmod(flat, log_probs.shape[1])
+    forbid = search.eos_id if step < search.cfg.min_length else None
+    slot, token, scores, attention, state = beam_step(
+        search.model, beams.prev, state, beams.scores, 2 * beam, forbid=forbid
+    )
     _end_at_eos(search, beams, slot[:, :beam], token[:, :beam], scores[:, :beam])
     chosen = _extensions(slot, token, scores, attention, beam, search.eos_id)
     length = step + 1

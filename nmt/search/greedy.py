@@ -9,9 +9,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from nmt.config import DecodingConfig
+from nmt.search.candidates import greedy_step
 from nmt.search.hypotheses import make_hypothesis
 from nmt.search.length_penalty import penalty_table
-from nmt.search.limits import check_batch, forbid_eos, max_output_lengths
+from nmt.search.limits import check_batch, max_output_lengths
 from nmt.search.protocol import (
     ArrayState,
     BoolArray,
@@ -113,11 +114,8 @@ def _advance(
     model: StepModel, state: ArrayState, run: _Greedy, step: int, eos_id: int, cfg: DecodingConfig
 ) -> ArrayState:
     """One decoder step for every state row; record the argmax of the rows still decoding."""
-    log_probs, attention, state = model.step(run.prev, state)
-    if step < cfg.min_length:
-        log_probs = forbid_eos(log_probs, eos_id)
-    best = log_probs.argmax(axis=1)  # the first maximum: ties go to the lower token id
-    chosen = log_probs[np.arange(best.shape[0]), best]
+    forbid = eos_id if step < cfg.min_length else None
+    best, chosen, attention, state = greedy_step(model, run.prev, state, forbid=forbid)
     live = ~run.done[run.rows]
     ids, token = run.rows[live], best[live]
     run.log_probs[ids] += chosen[live]

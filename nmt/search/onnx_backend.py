@@ -4,9 +4,15 @@ It runs the two graphs written by `nmt.export` (see `nmt.export.graphs` for the 
 
 ```
 encoder.onnx       src_ids [B, S], src_lengths [B]          -> the state keys (memory, ...)
-decoder_step.onnx  prev_tokens [B], every state key          -> log_probs [B, V],
+decoder_step.onnx  prev_tokens [B], every state key, k [1]   -> top_log_probs [B, k],
+                                                                top_ids [B, k],
                                                                 attention [B, S], new_<key>...
 ```
+
+Graphs exported before the top-k step have no `k` input and return `log_probs` [B, V] in place
+of the two top-k outputs; they still load (`returns_topk` False: the search then takes its
+choices from the full log-probabilities, exactly as before). Which kind a graph is comes from
+its own inputs and outputs; a top-k graph names V in its metadata (`vocab_size`).
 
 The state keys and which of them are recurrent are read from the graphs themselves (the
 decoder's `new_<key>` outputs are the recurrent ones; its other state inputs are static and pass
@@ -30,13 +36,23 @@ import numpy as np
 import onnxruntime as ort
 
 from nmt.errors import NmtError
-from nmt.search.protocol import SENTENCE_KEY, ArrayState, FloatArray, IntArray, reorder_state
+from nmt.search.protocol import (
+    SENTENCE_KEY,
+    ArrayState,
+    FloatArray,
+    IntArray,
+    TopK,
+    reorder_state,
+)
 
 logger = logging.getLogger(__name__)
 
 NEW_PREFIX = "new_"
 ENCODER_INPUTS = ("src_ids", "src_lengths")
 STEP_OUTPUTS = ("log_probs", "attention")
+TOPK_OUTPUTS = ("top_log_probs", "top_ids", "attention")
+TOPK_INPUT = "k"
+VOCAB_METADATA = "vocab_size"
 
 
 class OnnxModelError(NmtError, ValueError):
@@ -78,9 +94,15 @@ class OnnxStepModel:
     """
 
     def __init__(
-        self, encoder_path: Path, decoder_path: Path, *, threads: int | None = None
+        self,
+        encoder_path: Path,
+        decoder_path: Path,
+        *,
+        threads: int | None = None,
+        options: ort.SessionOptions | None = None,
     ) -> None:
-        opts = session_options(threads)
+        """`options` replaces `session_options(threads)` (to profile, say)."""
+        opts = options or session_options(threads)
         self._init(
             _session(str(encoder_path), opts), _session(str(decoder_path), opts), threads=threads
         )
@@ -104,22 +126,26 @@ class OnnxStepModel:
         self.state_keys: tuple[str, ...] = tuple(o.name for o in encoder.get_outputs())
         dec_in = [i.name for i in decoder.get_inputs()]
         dec_out = [o.name for o in decoder.get_outputs()]
-        if enc_in != list(ENCODER_INPUTS) or dec_in != ["prev_tokens", *self.state_keys]:
+        self.returns_topk = dec_in[-1:] == [TOPK_INPUT]
+        heads = TOPK_OUTPUTS if self.returns_topk else STEP_OUTPUTS
+        want_in = ["prev_tokens", *self.state_keys, *([TOPK_INPUT] if self.returns_topk else [])]
+        if enc_in != list(ENCODER_INPUTS) or dec_in != want_in:
             raise OnnxModelError(
                 f"graph inputs do not match: encoder {enc_in}, decoder {dec_in}; expected "
                 f"{list(ENCODER_INPUTS)} and prev_tokens + the encoder outputs {self.state_keys}"
+                " (+ k)"
             )
-        recurrent = [name.removeprefix(NEW_PREFIX) for name in dec_out[2:]]
-        if tuple(dec_out[:2]) != STEP_OUTPUTS or not set(recurrent) <= set(self.state_keys):
+        recurrent = [name.removeprefix(NEW_PREFIX) for name in dec_out[len(heads) :]]
+        if tuple(dec_out[: len(heads)]) != heads or not set(recurrent) <= set(self.state_keys):
             raise OnnxModelError(
-                f"decoder outputs {dec_out}: expected log_probs, attention, new_<state key>..."
+                f"decoder outputs {dec_out}: expected {', '.join(heads)}, new_<state key>..."
             )
         self.recurrent_keys: tuple[str, ...] = tuple(recurrent)
         self.static_keys: tuple[str, ...] = tuple(
             k for k in self.state_keys if k not in self.recurrent_keys
         )
         self._step_outputs = dec_out
-        self.vocab_size = int(decoder.get_outputs()[0].shape[1])
+        self.vocab_size = _vocab_size(decoder, topk=self.returns_topk)
 
     def encode(self, src_ids: IntArray, src_lengths: IntArray) -> ArrayState:
         """int64 [B, S], int64 [B] (each in 0..S) -> the initial state: the encoder's outputs
@@ -142,15 +168,50 @@ class OnnxStepModel:
         Entries other than the recurrent ones (the static arrays, SENTENCE_KEY, anything the
         search adds) are handed back as the caller's own arrays.
         """
+        if self.returns_topk:
+            raise OnnxModelError("this decoder graph returns top-k candidates: use step_topk")
+        log_probs, attention, out = self._run(self._feed(prev_tokens, state), state)
+        return log_probs, attention, out
+
+    def step_topk(
+        self, prev_tokens: IntArray, state: ArrayState, k: int
+    ) -> tuple[TopK, FloatArray, ArrayState]:
+        """int64 [N], state, k -> (the min(k, V) best tokens of each row: TopK values float32
+        [N, k'], ids int64 [N, k'], best first, ties to the lower id; attention float32 [N, S];
+        state). Only for a top-k graph (`returns_topk`)."""
+        if not self.returns_topk:
+            raise OnnxModelError("this decoder graph returns log-probabilities: use step")
+        feed = self._feed(prev_tokens, state)
+        feed[TOPK_INPUT] = np.array([max(1, min(k, self.vocab_size))], dtype=np.int64)
+        values, ids, attention, out = self._run(feed, state)
+        return TopK(values, ids), attention, out
+
+    def _feed(self, prev_tokens: IntArray, state: ArrayState) -> dict[str, Any]:
         feed: dict[str, Any] = {key: state[key] for key in self.state_keys}
         feed["prev_tokens"] = np.ascontiguousarray(prev_tokens, dtype=np.int64)
-        log_probs, attention, *recurrent = self.decoder.run(self._step_outputs, feed)
+        return feed
+
+    def _run(self, feed: dict[str, Any], state: ArrayState) -> list[Any]:
+        """The decoder's head outputs, then the next state (`state` with the recurrent
+        entries replaced by the graph's new ones)."""
+        outputs = self.decoder.run(self._step_outputs, feed)
+        heads = len(outputs) - len(self.recurrent_keys)
         out: ArrayState = dict(state)
-        out.update(zip(self.recurrent_keys, recurrent, strict=True))
-        return log_probs, attention, out
+        out.update(zip(self.recurrent_keys, outputs[heads:], strict=True))
+        return [*outputs[:heads], out]
 
     def reorder(self, state: ArrayState, indices: IntArray) -> ArrayState:
         """Rows `indices` (int64 [N']) of every entry; the static arrays are reused, not
         copied, when every row position stays on its sentence (see `reorder_state`)."""
         rows = np.asarray(indices, dtype=np.int64)
         return reorder_state(state, rows, per_sentence=self.static_keys)
+
+
+def _vocab_size(decoder: ort.InferenceSession, *, topk: bool) -> int:
+    """V: the log_probs output's last axis, or a top-k graph's `vocab_size` metadata."""
+    if not topk:
+        return int(decoder.get_outputs()[0].shape[1])
+    value = decoder.get_modelmeta().custom_metadata_map.get(VOCAB_METADATA)
+    if value is None or not value.isdigit():
+        raise OnnxModelError(f"top-k decoder graph without its {VOCAB_METADATA} metadata")
+    return int(value)

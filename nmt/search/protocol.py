@@ -8,6 +8,16 @@ step(prev_tokens, state)      -> (log_probs [N, V], attention [N, S], state)
 reorder(state, indices)       -> state
 ```
 
+A model may instead (or as well) offer the top-k step (`TopKStepModel`, `returns_topk` True):
+
+```
+step_topk(prev_tokens, state, k) -> (TopK(values [N, k], ids [N, k]), attention [N, S], state)
+```
+
+so that the [N, V] log-probabilities never leave the model (the ONNX graphs exported since the
+top-k step compute the top k inside ONNX Runtime). The search asks each step for exactly what it
+needs (`nmt.search.candidates`): greedy the best token, beam the 2K best of every row.
+
 An `ArrayState` is a flat dict of NumPy arrays whose FIRST axis is the row axis (a sentence in
 greedy search, a sentence x beam slot in beam search). Everything a step needs travels in it, the
 encoder's outputs included (by convention `"memory"` [N, S, H] and `"src_mask"` [N, S] bool, plus
@@ -110,6 +120,43 @@ class StepModel(Protocol):
 
     def reorder(self, state: ArrayState, indices: IntArray) -> ArrayState:
         """Take rows `indices` (int64 [N']) of `state`; `reorder_state` is the reference."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TopK:
+    """The k best next tokens of every row, best first; equal values rank the lower id first.
+
+    values: float32 [N, k], normalised log-probabilities (log-softmax values, <= 0).
+    ids: int64 [N, k], the token ids of those values.
+    """
+
+    values: FloatArray
+    ids: IntArray
+
+
+class TopKStepModel(StepModel, Protocol):
+    """A `StepModel` whose step can return the k best tokens of each row instead of all V.
+
+    `returns_topk` True: the search calls `step_topk` (and never `step`); False: `step`.
+    """
+
+    @property
+    def returns_topk(self) -> bool:
+        """True when the search should use `step_topk`."""
+        ...
+
+    @property
+    def vocab_size(self) -> int:
+        """V: the number of token ids a step scores."""
+        ...
+
+    def step_topk(
+        self, prev_tokens: IntArray, state: ArrayState, k: int
+    ) -> tuple[TopK, FloatArray, ArrayState]:
+        """Advance every row by one target token, as `step`, but return only the min(k, V)
+        best tokens of each row (`TopK`, best first, ties to the lower id), the attention
+        float32 [N, S] and the next state."""
         ...
 
 

@@ -20,7 +20,7 @@ import torch
 from numpy.typing import NDArray
 
 from nmt.model.seq2seq import STATIC_KEYS, Seq2Seq
-from nmt.search.protocol import SENTENCE_KEY, ArrayState, FloatArray, IntArray
+from nmt.search.protocol import SENTENCE_KEY, ArrayState, FloatArray, IntArray, TopK
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +48,17 @@ class TorchStepModel:
     (`torch.set_num_threads`). The state stays NumPy, as the protocol says: on the CPU the
     conversions share memory (about 50 us a step for the whole state), and the static entries
     (memory, memory_proj, src_mask) are handed back as the caller's own arrays.
+
+    It offers both step protocols: `step` (log-probabilities [N, V]) and `step_topk` (the k
+    best tokens of each row, as the exported top-k graphs return them). `topk` (default True)
+    says which one the search uses (`returns_topk`).
     """
 
-    def __init__(self, model: Seq2Seq) -> None:
+    def __init__(self, model: Seq2Seq, *, topk: bool = True) -> None:
         self.model = model.eval()
         self.device = next(model.parameters()).device
+        self.returns_topk = topk
+        self.vocab_size = model.cfg.vocab_size
 
     def _tensors(self, state: Mapping[str, NDArray[Any]]) -> dict[str, torch.Tensor]:
         return {key: _to_torch(value, self.device) for key, value in state.items()}
@@ -77,6 +83,36 @@ class TorchStepModel:
         self, prev_tokens: IntArray, state: ArrayState
     ) -> tuple[FloatArray, FloatArray, ArrayState]:
         """int64 [N], state -> (log_probs float32 [N, V], attention float32 [N, S], state)."""
+        log_probs, attention, out = self._step(prev_tokens, state)
+        return _to_numpy(log_probs), attention, out
+
+    def step_topk(
+        self, prev_tokens: IntArray, state: ArrayState, k: int
+    ) -> tuple[TopK, FloatArray, ArrayState]:
+        """int64 [N], state, k -> (the min(k, V) best tokens of each row: values float32
+        [N, k'] and ids int64 [N, k'], best first; attention float32 [N, S]; state).
+
+        Ties go to the lower id as in the ONNX graphs: k = 1 is `argmax` (the first maximum);
+        for k > 1 `torch.topk`'s k are put in (value descending, id ascending) order, which
+        matches except when tokens tie exactly at the k-th place.
+        """
+        log_probs, attention, out = self._step(prev_tokens, state)
+        k = max(1, min(k, log_probs.shape[1]))
+        with torch.inference_mode():
+            if k == 1:
+                ids = log_probs.argmax(dim=1, keepdim=True)
+                values = log_probs.gather(1, ids)
+            else:
+                values, ids = torch.topk(log_probs, k, dim=1)
+                order = np.lexsort((ids.numpy(), -values.numpy()), axis=-1)
+                index = torch.from_numpy(order)
+                values, ids = values.gather(1, index), ids.gather(1, index)
+        return TopK(_to_numpy(values), _to_numpy(ids)), attention, out
+
+    def _step(
+        self, prev_tokens: IntArray, state: ArrayState
+    ) -> tuple[torch.Tensor, FloatArray, ArrayState]:
+        """(log-probabilities float32 [N, V] on the CPU, attention float32 [N, S], state)."""
         prev = _to_torch(np.asarray(prev_tokens, dtype=np.int64), self.device)
         inputs = {key: state[key] for key in self.model.state_keys}
         with torch.inference_mode():
@@ -88,7 +124,7 @@ class TorchStepModel:
         out: ArrayState = {key: value for key, value in state.items() if key not in recurrent}
         out.update((key, _to_numpy(new_state[key])) for key in recurrent)
         # .float() is a no-op for an fp32 model and makes the protocol's float32 otherwise.
-        return _to_numpy(log_probs.float()), _to_numpy(attention.float()), out
+        return log_probs.float().cpu(), _to_numpy(attention.float()), out
 
     def reorder(self, state: ArrayState, indices: IntArray) -> ArrayState:
         """Rows `indices` (int64 [N']) of every entry, by `index_select` on the torch side.

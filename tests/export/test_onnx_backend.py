@@ -48,6 +48,9 @@ def _batch() -> tuple[np.ndarray, np.ndarray]:
 
 def test_state_keys_come_from_the_graphs(exported: tuple[Path, ExportReport]) -> None:
     model = _model(exported)
+    assert model.returns_topk  # an export writes the top-k step
+    with pytest.raises(OnnxModelError, match="use step_topk"):
+        model.step(np.full(1, BOS_ID, dtype=np.int64), {})
     assert model.state_keys == ("memory", "memory_proj", "src_mask", "h", "c", "feed")
     assert model.recurrent_keys == ("h", "c", "feed")
     assert model.static_keys == ("memory", "memory_proj", "src_mask")
@@ -61,9 +64,10 @@ def test_step_passes_static_arrays_through_and_reorder_reuses_them(
     state = model.encode(ids, lengths)
     assert state["src_mask"].dtype == np.bool_ and state[SENTENCE_KEY].tolist() == [0, 1, 2, 3]
     assert not state["src_mask"][3].any()  # the empty source attends nowhere
-    log_probs, attention, new = model.step(np.full(4, BOS_ID, dtype=np.int64), state)
-    assert log_probs.dtype == np.float32 and log_probs.shape[0] == 4
-    np.testing.assert_allclose(np.exp(log_probs).sum(axis=1), 1.0, atol=1e-4)
+    found, attention, new = model.step_topk(np.full(4, BOS_ID, dtype=np.int64), state, 3)
+    assert found.values.dtype == np.float32 and found.values.shape == (4, 3)
+    assert found.ids.dtype == np.int64 and found.ids.shape == (4, 3)
+    assert np.all(found.values <= 0) and np.all(np.diff(found.values, axis=1) <= 0)
     assert attention.shape == (4, 8) and np.all(attention[ids == PAD_ID] == 0.0)
     for key in ("memory", "memory_proj", "src_mask", SENTENCE_KEY):
         assert new[key] is state[key]

@@ -20,6 +20,7 @@ from nmt.config import DecodingConfig
 from nmt.search import SENTENCE_KEY, ArrayState, Hypothesis, max_output_lengths, reorder_state
 from nmt.search.hypotheses import best_first, make_hypothesis
 from nmt.search.length_penalty import penalized_score
+from nmt.search.protocol import TopK
 
 BOS, EOS = 1, 2
 
@@ -214,3 +215,35 @@ def reference_beam_search(
             for score, tokens, attn in live:
                 add(score, tokens, attn, False)
     return best_first(ended, cfg.n_best)
+
+
+class TopKAdapter:
+    """A toy model offered through the top-k step protocol (`returns_topk`): each row's k best
+    tokens of the inner model's log-probabilities, best first, ties to the lower id (a stable
+    sort), so a search over it must return exactly what the search over the inner model does."""
+
+    returns_topk = True
+
+    def __init__(self, inner: RandomRNNModel | ScriptedModel) -> None:
+        self.inner = inner
+        self.vocab_size = inner.vocab
+        self.ks: list[int] = []  # k of every step call
+
+    def encode(self, src_ids: np.ndarray, src_lengths: np.ndarray) -> ArrayState:
+        return self.inner.encode(src_ids, src_lengths)
+
+    def step(
+        self, prev_tokens: np.ndarray, state: ArrayState
+    ) -> tuple[np.ndarray, np.ndarray, ArrayState]:
+        raise AssertionError("a top-k model is stepped with step_topk")
+
+    def step_topk(
+        self, prev_tokens: np.ndarray, state: ArrayState, k: int
+    ) -> tuple[TopK, np.ndarray, ArrayState]:
+        self.ks.append(k)
+        log_probs, attention, state = self.inner.step(prev_tokens, state)
+        ids = np.argsort(-log_probs, axis=1, kind="stable")[:, : min(k, self.vocab_size)]
+        return TopK(np.take_along_axis(log_probs, ids, axis=1), ids), attention, state
+
+    def reorder(self, state: ArrayState, indices: np.ndarray) -> ArrayState:
+        return self.inner.reorder(state, indices)
