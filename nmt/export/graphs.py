@@ -37,6 +37,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from nmt.config import ModelConfig
@@ -63,6 +64,7 @@ OPSET = 17
 _TRACE_BATCH, _TRACE_LEN = 3, 7
 _STATIC = ("memory", "memory_proj", "src_mask")
 LEGACY_FLAG = "--legacy-step"  # the export child's flag for topk=False
+JOINT_FLAG = "--joint-gates"  # the export child's flag for joint_gates=True
 
 
 class GraphError(RuntimeError):
@@ -139,8 +141,11 @@ def dynamic_axes(
     }
 
 
-def _wrappers(model: Seq2Seq) -> tuple[torch.nn.Module, torch.nn.Module]:
-    """nn.Module wrappers whose forward is `encode` / `step` with positional tensors."""
+def _wrappers(
+    model: Seq2Seq, *, joint_gates: bool = False
+) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """nn.Module wrappers whose forward is `encode` / `step` with positional tensors
+    (`joint_gates`: see `Seq2Seq.step`)."""
     from torch import Tensor, nn
 
     keys, recurrent = model.state_keys, model.recurrent_keys
@@ -161,7 +166,7 @@ def _wrappers(model: Seq2Seq) -> tuple[torch.nn.Module, torch.nn.Module]:
 
         def forward(self, prev_tokens: Tensor, *values: Tensor) -> tuple[Tensor, ...]:
             log_probs, attention, new = self.model.step(
-                prev_tokens, dict(zip(keys, values, strict=True))
+                prev_tokens, dict(zip(keys, values, strict=True)), joint_gates=joint_gates
             )
             return (log_probs, attention, *(new[k] for k in recurrent))
 
@@ -185,7 +190,9 @@ def _example_inputs(model: Seq2Seq, graph: GraphName) -> tuple[torch.Tensor, ...
     return (prev, *(state[k] for k in model.state_keys))
 
 
-def export_graph(model: Seq2Seq, graph: GraphName, path: Path, *, topk: bool = True) -> None:
+def export_graph(
+    model: Seq2Seq, graph: GraphName, path: Path, *, topk: bool = True, joint_gates: bool = False
+) -> None:
     """Trace one graph of `model` to `path` (ONNX opset 17, `dynamo=False`), in THIS process.
 
     Use `export_graphs` instead, which runs this in a fresh process per graph. The model is
@@ -196,7 +203,7 @@ def export_graph(model: Seq2Seq, graph: GraphName, path: Path, *, topk: bool = T
     """
     import torch
 
-    encoder, step = _wrappers(model)
+    encoder, step = _wrappers(model, joint_gates=joint_gates)
     wrapper = encoder if graph == "encoder" else step
     # torch.onnx.export restores the *wrapper's* training mode afterwards: the wrapper itself
     # must be in eval mode, or dropout would be exported as active.
@@ -261,32 +268,41 @@ def load_weights(path: Path) -> Seq2Seq:
 
 
 def export_graphs(
-    model: Seq2Seq, out_dir: Path, *, timeout: float = 600.0, topk: bool = True
+    model: Seq2Seq,
+    out_dir: Path,
+    *,
+    timeout: float = 600.0,
+    topk: bool = True,
+    joint_gates: bool = False,
+    graphs: Sequence[GraphName] = GRAPHS,
 ) -> dict[str, Path]:
-    """Export encoder.onnx and decoder_step.onnx of `model` into `out_dir`, each graph in a
-    fresh Python process, then check both against the contract (`check_graph`). `topk=False`
-    writes the legacy decoder step (log_probs [batch, V]; for tests and comparisons).
+    """Export encoder.onnx and decoder_step.onnx (or just `graphs`) of `model` into `out_dir`,
+    each graph in a fresh Python process, then check each against the contract
+    (`check_graph`). `topk=False` writes the legacy decoder step (log_probs [batch, V]; for
+    tests and comparisons); `joint_gates` traces the step with one gate product per layer (the
+    graph int8 is quantized from; see `StackedCell.joint_step`).
 
-    Returns {"encoder": path, "decoder_step": path}. Raises GraphError when a child fails or
-    a graph breaks the contract.
+    Returns {graph: path}. Raises GraphError when a child fails or a graph breaks the contract.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="nmt-export-") as tmp:
         weights = Path(tmp) / "weights.pt"
         save_weights(model, weights)
-        for graph in GRAPHS:
+        for graph in graphs:
             path = out_dir / FILES[graph]
-            _run_child(graph, weights, path, timeout, topk=topk)
+            _run_child(graph, weights, path, timeout, topk=topk, joint_gates=joint_gates)
             check_graph(path, model.cfg, graph, topk=topk)
             paths[graph] = path
             logger.info("exported %s (%.1f MB)", path, path.stat().st_size / 1e6)
     return paths
 
 
-def _run_child(graph: GraphName, weights: Path, path: Path, timeout: float, *, topk: bool) -> None:
+def _run_child(
+    graph: GraphName, weights: Path, path: Path, timeout: float, *, topk: bool, joint_gates: bool
+) -> None:
     cmd = [sys.executable, "-m", "nmt.export._child", graph, str(weights), str(path)]
-    cmd += [] if topk else [LEGACY_FLAG]
+    cmd += ([] if topk else [LEGACY_FLAG]) + ([JOINT_FLAG] if joint_gates else [])
     # The child must import this checkout's nmt, wherever the caller's cwd is.
     root = str(Path(__file__).resolve().parents[2])
     env = {

@@ -111,6 +111,35 @@ class StackedCell(nn.Module):
             out, _, _ = torch.lstm(x, (h0, torch.stack(c, dim=0)), *args)
         return out
 
+    def joint_step(
+        self, x: Tensor, h: list[Tensor], c: list[Tensor]
+    ) -> tuple[list[Tensor], list[Tensor]]:
+        """One LSTM time step without dropout, one matrix product per layer: x [B, In], h and c
+        one [B, H] tensor per layer -> the new per-layer h and c.
+
+        gates_k = [in_k; h_k] [W_ih | W_hh]^T + (b_ih + b_hh): the same function as
+        `forward(project_input(x), h, c)` in eval mode, up to float rounding. The int8 export
+        traces it: the weight concatenation and the bias sum are constant-folded into one
+        initializer each, so the quantized step runs one product per layer (one dynamic
+        quantization of its input) instead of two products and an Add. Eager PyTorch keeps
+        `forward`, which would copy the weights on every call here; the fp32 graph keeps it too,
+        since one product over a longer row rounds differently with the batch's row count in
+        ONNX Runtime's SGEMM on small shapes (the fp32 graph must be batch-invariant bit for
+        bit; the int8 one is not anyway, its input scales are per batch).
+        """
+        new_h: list[Tensor] = []
+        new_c: list[Tensor] = []
+        below = x
+        for k in range(self.num_layers):
+            w_ih, w_hh, b_ih, b_hh = self.weights(k)
+            joint = torch.cat([below, h[k]], dim=-1)
+            gates = F.linear(joint, torch.cat([w_ih, w_hh], dim=1), b_ih + b_hh)
+            h_k, c_k = lstm_update(gates, c[k], self.hidden_size)
+            new_h.append(h_k)
+            new_c.append(c_k)
+            below = h_k
+        return new_h, new_c
+
     def forward(
         self,
         x_gates: Tensor,

@@ -90,17 +90,22 @@ class Decoder(nn.Module):
         return h, c
 
     def step(
-        self, emb: Tensor, state: Mapping[str, Tensor]
+        self, emb: Tensor, state: Mapping[str, Tensor], *, joint_gates: bool = False
     ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
         """One step. emb [B, E]; state holds memory, memory_proj, src_mask, h, c (LSTM) and
-        feed (input feeding).
+        feed (input feeding). `joint_gates` (an LSTM in eval mode only): each layer's gates as
+        one product over [input; h] (`StackedCell.joint_step`), for the graph that int8 is
+        quantized from; the same function up to float rounding.
 
         Returns (attentional vector [B, H], attention weights [B, S], the recurrent part of the
         new state: h [B, L, H], c [B, L, H] for an LSTM, feed [B, H] with input feeding).
         """
         h, c = self._unstack(state)
         x = torch.cat([emb, state["feed"]], dim=-1) if self.input_feeding else emb
-        h, c = self.rnn(self.rnn.project_input(x), h, c)
+        if joint_gates and c is not None and not self.training:
+            h, c = self.rnn.joint_step(x, h, c)
+        else:
+            h, c = self.rnn(self.rnn.project_input(x), h, c)
         vec, weights = self.attentional(
             h[-1].unsqueeze(1), state["memory"], state["memory_proj"], state["src_mask"]
         )

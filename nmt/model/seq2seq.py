@@ -135,10 +135,11 @@ class Seq2Seq(nn.Module):
         return state
 
     def step(
-        self, prev_tokens: Tensor, state: Mapping[str, Tensor]
+        self, prev_tokens: Tensor, state: Mapping[str, Tensor], *, joint_gates: bool = False
     ) -> tuple[Tensor, Tensor, TensorState]:
         """prev_tokens int64 [B] (BOS first), state from `encode` or `step` ->
-        (log_probs float [B, V], attention float [B, S], new state).
+        (log_probs float [B, V], attention float [B, S], new state). `joint_gates`: see
+        `Decoder.step` (the int8 export's source graph).
 
         Pure: no Python branch on tensor values and no in-place change of any input; the
         static entries are passed through as the same tensors.
@@ -147,7 +148,7 @@ class Seq2Seq(nn.Module):
             emb = self.embeddings.embed_target(prev_tokens.unsqueeze(1)).squeeze(1)
         else:  # the same lookup without the [B, 1] round trip (two nodes fewer in the graph)
             emb = self.embeddings.target(prev_tokens)
-        vec, weights, recurrent = self.decoder.step(emb, state)
+        vec, weights, recurrent = self.decoder.step(emb, state, joint_gates=joint_gates)
         log_probs = torch.log_softmax(self.output(vec), dim=-1)
         new_state: TensorState = {key: state[key] for key in STATIC_KEYS}
         new_state.update(recurrent)

@@ -101,6 +101,32 @@ def test_gemm_rewrite_is_exact_and_int8_reaches_the_output_layer(tmp_path: Path)
     assert "Gemm" not in ops and ops.count("MatMulInteger") == 4  # gates x2, combine, output
 
 
+def test_the_joint_gates_step_has_one_gate_product_and_the_same_values(tmp_path: Path) -> None:
+    """The int8 source graph: one gate product per layer (not two and an Add), the same
+    outputs as the two-product step within float rounding, and one MatMulInteger fewer."""
+    model = tiny_model(dec_layers=2)
+    two, one = tmp_path / "two.onnx", tmp_path / "one.onnx"
+    export_graph(model, "decoder_step", two)
+    export_graph(model, "decoder_step", one, joint_gates=True)
+    state = TorchStepModel(model).encode(*(t.numpy() for t in padded_batch([4, 2, 3])))
+    feed = {k: state[k] for k in ("memory", "memory_proj", "src_mask", "h", "c", "feed")}
+    feed["prev_tokens"] = np.full(3, BOS_ID + 5, dtype=np.int64)
+    feed["k"] = np.array([3], dtype=np.int64)
+    for a, b in zip(
+        ort.InferenceSession(str(two)).run(None, feed),
+        ort.InferenceSession(str(one)).run(None, feed),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    products = {}
+    for name, path in (("two", two), ("one", one)):
+        int8 = quantize_dynamic_graph(path, tmp_path / f"int8-{name}.onnx")
+        products[name] = [n.op_type for n in onnx.load(str(int8)).graph.node].count(
+            "MatMulInteger"
+        )
+    assert products["two"] - products["one"] == 2  # one product fewer in each of 2 layers
+
+
 SEARCHES = [
     DecodingConfig(mode="greedy"),
     DecodingConfig(mode="greedy", min_length=4),

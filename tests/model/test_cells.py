@@ -56,3 +56,17 @@ def test_dropout_between_layers_only_in_training() -> None:
     noisy = [cell(x_gates, h, c)[0] for _ in range(2)]
     assert torch.equal(noisy[0][0], clean[0]) and torch.equal(noisy[1][0], clean[0])  # layer 0
     assert not torch.equal(noisy[0][1], noisy[1][1])  # layer 1's input is dropped out
+
+
+def test_joint_step_is_the_same_lstm_step() -> None:
+    """One product over [input; h] per layer computes what the two products do."""
+    torch.manual_seed(1)
+    cell = StackedCell(cell="lstm", input_size=6, hidden=5, layers=2, dropout=0.3).eval()
+    x = torch.randn(4, 6)
+    h, c = [torch.randn(4, 5) for _ in range(2)], [torch.randn(4, 5) for _ in range(2)]
+    with torch.no_grad():
+        want_h, want_c = cell(cell.project_input(x), h, c)
+        got_h, got_c = cell.joint_step(x, h, c)
+    assert want_c is not None
+    for want, got in zip([*want_h, *want_c], [*got_h, *got_c], strict=True):
+        torch.testing.assert_close(got, want, atol=1e-6, rtol=1e-6)
