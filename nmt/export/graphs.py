@@ -36,8 +36,8 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from nmt.config import ModelConfig

@@ -65,6 +65,8 @@ def without(found: TopK, token: int, k: int) -> TopK:
     """`found` [N, k'] with `token` moved last at -inf, cut to min(k, k') columns (the order of
     the other candidates is kept: a stable sort on "is `token`")."""
     banned = found.ids == token
+    if not banned.any():  # the usual case: nothing to move, the first k columns
+        return TopK(found.values[:, :k], found.ids[:, :k])
     order = np.argsort(banned, axis=1, kind="stable")[:, :k]
     rows = np.arange(found.ids.shape[0], dtype=np.int64)[:, None]
     values = np.where(banned, np.float32(-np.inf), found.values)

@@ -117,9 +117,12 @@ def _advance(
     forbid = eos_id if step < cfg.min_length else None
     best, chosen, attention, state = greedy_step(model, run.prev, state, forbid=forbid)
     live = ~run.done[run.rows]
-    ids, token = run.rows[live], best[live]
-    run.log_probs[ids] += chosen[live]
-    run.attention[ids, step] = attention[live]
+    if live.all():  # the usual case: no row to skip, so no row selection (fewer copies)
+        ids, token = run.rows, best
+    else:
+        ids, token, chosen, attention = run.rows[live], best[live], chosen[live], attention[live]
+    run.log_probs[ids] += chosen
+    run.attention[ids, step] = attention
     run.tokens[ids, step] = token
     ended = token == eos_id
     run.finished[ids[ended]] = True

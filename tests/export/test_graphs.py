@@ -121,9 +121,7 @@ def test_the_joint_gates_step_has_one_gate_product_and_the_same_values(tmp_path:
     products = {}
     for name, path in (("two", two), ("one", one)):
         int8 = quantize_dynamic_graph(path, tmp_path / f"int8-{name}.onnx")
-        products[name] = [n.op_type for n in onnx.load(str(int8)).graph.node].count(
-            "MatMulInteger"
-        )
+        products[name] = [n.op_type for n in onnx.load(str(int8)).graph.node].count("MatMulInteger")
     assert products["two"] - products["one"] == 2  # one product fewer in each of 2 layers
 
 
