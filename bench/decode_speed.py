@@ -50,8 +50,9 @@ def case_name(mode: str, batch: int) -> str:
     return f"{mode}-{batch}"
 
 
-def _load(kind: str, path: Path, threads: int) -> tuple[Any, int, int | None]:
-    """(step model, vocabulary size, parameter count or None) of a backend."""
+def _load(kind: str, path: Path, threads: int, lanes: int = 1) -> tuple[Any, int, int | None]:
+    """(step model, vocabulary size, parameter count or None) of a backend; ONNX with `lanes`
+    >= 2: big batches split over lanes (`nmt.search.lanes`), as `nmt translate` does."""
     if kind == "torch":
         import torch
 
@@ -61,10 +62,13 @@ def _load(kind: str, path: Path, threads: int) -> tuple[Any, int, int | None]:
         torch.set_num_threads(threads)
         cfg, model = load_checkpoint(path)
         return TorchStepModel(model), cfg.model.vocab_size, model.num_parameters()
-    from nmt.search.onnx_backend import OnnxStepModel
+    from nmt.search.onnx_backend import load_step_model
 
-    onnx = OnnxStepModel(path / "encoder.onnx", path / "decoder_step.onnx", threads=threads)
-    return onnx, onnx.vocab_size, None
+    model = load_step_model(
+        path / "encoder.onnx", path / "decoder_step.onnx", threads=threads, lanes=lanes
+    )
+    whole = getattr(model, "whole", model)  # a Lanes model: the vocabulary of its whole model
+    return model, whole.vocab_size, None
 
 
 def _time_case(model: Any, vocab: int, mode: str, batch: int, runs: int, warmup: int) -> float:
@@ -89,9 +93,11 @@ def _time_case(model: Any, vocab: int, mode: str, batch: int, runs: int, warmup:
     return statistics.median(times)
 
 
-def worker(kind: str, path: Path, threads: int, runs: int, warmup: int) -> dict[str, Any]:
+def worker(
+    kind: str, path: Path, threads: int, runs: int, warmup: int, lanes: int = 1
+) -> dict[str, Any]:
     """Time every case of one backend in this process; the result is JSON-able."""
-    model, vocab, params = _load(kind, path, threads)
+    model, vocab, params = _load(kind, path, threads, lanes)
     results = {}
     for mode, batch in CASES:
         n = runs * 3 if batch == 1 else runs
@@ -110,6 +116,7 @@ def run_worker(kind: str, path: Path, args: argparse.Namespace) -> dict[str, Any
     """One backend in a fresh process (`--worker`), its JSON result back on stdout."""
     cmd = [sys.executable, __file__, "--worker", kind, "--path", str(path)]
     cmd += ["--threads", str(args.threads), "--runs", str(args.runs), "--warmup", str(args.warmup)]
+    cmd += ["--lanes", str(getattr(args, "lanes", None) or 1)]
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -129,7 +136,8 @@ def markdown(report: dict[str, Any]) -> str:
     """The results as a Markdown table (tokens/s, targets, ORT over PyTorch)."""
     backends = list(report["backends"])
     head = (
-        f"Decoding speed, {report['threads']} threads, source {STEPS} tokens, {STEPS} output "
+        f"Decoding speed, {report['threads']} threads ({report.get('lanes', 1)} lanes for big "
+        f"ONNX batches), source {STEPS} tokens, {STEPS} output "
         f"steps (EOS suppressed), output tokens/s (best hypothesis), median of >= "
         f"{report['runs']} runs; {report['parameters'] or 'n/a'} parameters; {report['cpu']}\n"
     )
@@ -180,14 +188,23 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument(
+        "--lanes",
+        type=int,
+        default=None,
+        help="ONNX: split big batches over this many lanes (default: one per thread, as "
+        "`nmt translate` does; 1: one search per batch)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--worker", choices=["torch", "onnx"], help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.runs < 10:
         parser.error("--runs must be >= 10 (medians of at least 10 runs)")
+    args.lanes = args.lanes or args.threads
     if args.worker:
-        print(json.dumps(worker(args.worker, args.path, args.threads, args.runs, args.warmup)))
+        result = worker(args.worker, args.path, args.threads, args.runs, args.warmup, args.lanes)
+        print(json.dumps(result))
         return 0
     backends: dict[str, tuple[str, Path]] = {}
     if args.run_dir:
@@ -227,6 +244,7 @@ def collect(backends: dict[str, tuple[str, Path]], args: argparse.Namespace) -> 
         "protocol": f"sources {STEPS} random non-special ids; min_length = max_length = {STEPS}; "
         "tokens = rows x 30 (best hypothesis); beam 5; median of runs; one process per backend",
         "threads": args.threads,
+        "lanes": args.lanes,
         "runs": args.runs,
         "cpu": machine(),
         "python": platform.python_version(),

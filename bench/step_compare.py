@@ -42,11 +42,11 @@ LATENCY_TARGET = 0.25  # batch-1 greedy latency at least this much lower, pair b
 CEILING_TARGET = 0.60  # int8 batch-64 greedy at least this share of the int8 ceiling
 
 
-def _worker(folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+def _worker(folder: Path, args: argparse.Namespace, lanes: int) -> dict[str, Any]:
     """decode_speed's worker on one graph folder, in its own process: case -> figures."""
     from bench.decode_speed import run_worker
 
-    ns = argparse.Namespace(threads=args.threads, runs=args.runs, warmup=args.warmup)
+    ns = argparse.Namespace(threads=args.threads, runs=args.runs, warmup=args.warmup, lanes=lanes)
     cases: dict[str, Any] = run_worker("onnx", folder, ns)["cases"]
     return cases
 
@@ -93,7 +93,7 @@ def run_rounds(args: argparse.Namespace) -> list[dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {p: {} for p in folders}
         for precision, sides in folders.items():
             for side in order:
-                found[precision][side] = _worker(sides[side], args)
+                found[precision][side] = _worker(sides[side], args, getattr(args, f"{side}_lanes"))
         print(f"round {index + 1}/{args.rounds} done", file=sys.stderr)
         rounds.append(found)
     return rounds
@@ -156,7 +156,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"Before / after, {report['rounds']} interleaved rounds, {report['threads']} threads, "
         f"decode_speed protocol (30-token sources, 30 steps); {report['cpu']}",
-        f"before: {report['before']}; after: {report['after']}",
+        f"before: {report['before']} ({report['lanes']['before']} lanes for big batches); "
+        f"after: {report['after']} ({report['lanes']['after']} lanes)",
         ""
         if report["rounds"] >= 10
         else "**Fewer than 10 rounds: a smoke run, not a measurement.**",
@@ -202,8 +203,17 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    for side in SIDES:
+        parser.add_argument(
+            f"--{side}-lanes",
+            type=int,
+            default=None,
+            help=f"lanes for big batches on the {side} side (default: one per thread)",
+        )
     parser.add_argument("--out", type=Path, default=RESULTS / "step_compare")
     args = parser.parse_args()
+    for side in SIDES:
+        setattr(args, f"{side}_lanes", getattr(args, f"{side}_lanes") or args.threads)
     if args.rounds < 2 or args.runs < 10:
         parser.error("--rounds must be >= 2 (>= 10 for a measurement) and --runs >= 10")
     ceilings = [_ceiling(args.bundle, args.threads)]
@@ -212,6 +222,7 @@ def main() -> int:
     report = {
         "rounds": args.rounds,
         "threads": args.threads,
+        "lanes": {side: getattr(args, f"{side}_lanes") for side in SIDES},
         "cpu": machine(),
         "before": shown_path(args.before),
         "after": shown_path(args.after),

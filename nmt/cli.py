@@ -90,6 +90,8 @@ def _translate(args: argparse.Namespace) -> int:
             raise UsageError(f"{option} must be >= 1, got {value}")
     if args.threads is not None and args.threads < 1:
         raise UsageError(f"--threads must be >= 1, got {args.threads}")
+    if args.lanes is not None and args.lanes < 1:
+        raise UsageError(f"--lanes must be >= 1, got {args.lanes}")
     from nmt.files.command import file_options_given, translate_file
 
     if args.input is not None or args.output is not None:
@@ -150,6 +152,12 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     translate.add_argument("--beam", type=int, default=5, help="beam size (1 = greedy)")
     translate.add_argument("--threads", type=int, help="ONNX Runtime threads (default: cores)")
     translate.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
+    translate.add_argument(
+        "--lanes",
+        type=int,
+        help="split big batches over this many searches at once, threads // lanes threads each "
+        "(default: one per thread; 1: one search per batch)",
+    )
     translate.add_argument(
         "--term",
         action="append",

@@ -33,7 +33,7 @@ from nmt.config import DecodingConfig
 from nmt.glossary import GlossaryError, load_glossary, merged
 from nmt.preprocessing import LEGACY, Preprocessing, runnable
 from nmt.protect import Protected, Restored, metavariables, protect, restore
-from nmt.search import Hypothesis, StepModel, StopCheck, search
+from nmt.search import Hypothesis, Lanes, StepModel, StopCheck, search
 from nmt.search.protocol import check_stop
 from nmt.segment import CharRange, join_segments, sentence_spans
 from nmt.tokenizer import BOS_ID, EOS_ID, EOS_PIECE, PAD_ID, Tokenizer
@@ -188,7 +188,7 @@ class Translator:
 
     def __init__(
         self,
-        model: StepModel,
+        model: StepModel | Lanes,
         tokenizer: Tokenizer,
         *,
         batch_size: int = 32,
@@ -227,9 +227,11 @@ class Translator:
         threads: int | None = None,
         batch_size: int = 32,
         preprocessing: int | None = None,
+        lanes: int = 1,
     ) -> Translator:
         """Verify and load the bundle at `path` on ONNX Runtime (`threads`: intra-op threads,
-        None = the backend's default), with its default glossary if it has one. Raises
+        None = the backend's default; `lanes`: split big batches over that many sessions, see
+        `nmt.search.lanes`), with its default glossary if it has one. Raises
         BundleError for a bad bundle (verification comes before onnxruntime is even imported),
         a bad default glossary and graphs ONNX Runtime cannot use; ValueError for a
         `preprocessing` version (default: the recorded one) the model cannot run."""
@@ -242,10 +244,12 @@ class Translator:
             except GlossaryError as err:
                 raise BundleError(f"bundle {path}: {err}") from err
         tokenizer = Tokenizer.load(bundle.spm_path)
-        from nmt.search.onnx_backend import OnnxModelError, OnnxStepModel  # onnxruntime here only
+        from nmt.search.onnx_backend import OnnxModelError, load_step_model  # onnxruntime here
 
         try:
-            model = OnnxStepModel(bundle.encoder_path, bundle.decoder_path, threads=threads)
+            model = load_step_model(
+                bundle.encoder_path, bundle.decoder_path, threads=threads, lanes=lanes
+            )
         except OnnxModelError as err:  # intact files that are not our graphs: still the bundle's
             raise BundleError(f"bundle {path}: {err}") from err
         logger.info(

@@ -57,6 +57,7 @@ def assert_refused(proc: subprocess.CompletedProcess[str], message: str) -> None
         (["--beam", "five"], "argument --beam: invalid int value: 'five'"),
         (["--batch-size", "0"], "--batch-size must be >= 1"),
         (["--threads", "0"], "--threads must be >= 1"),
+        (["--lanes", "0"], "--lanes must be >= 1"),
         (["--bogus"], "unrecognized arguments: --bogus"),
         (["input.txt"], "give both INPUT and OUTPUT (or neither, for stdin)"),
         (["--column", "2"], "--column need INPUT and OUTPUT files"),
@@ -129,8 +130,10 @@ def copy_bundle(monkeypatch: pytest.MonkeyPatch, spm_model: Path) -> list[list[s
         threads: int | None = None,
         batch_size: int = 32,
         preprocessing: int | None = None,
+        lanes: int = 1,
     ) -> Translator:
-        assert path == Path("some/bundle") and threads == 1 and batch_size == 3
+        # --threads 1: one lane by default (a lane per thread)
+        assert path == Path("some/bundle") and threads == 1 and batch_size == 3 and lanes == 1
         model = CopyModel(tokenizer.vocab_size)
         return Recording(model, tokenizer, batch_size=batch_size, preprocessing=preprocessing)
 
@@ -199,6 +202,23 @@ def test_end_to_end_on_an_exported_bundle(
     expected = translator.translate(lines, beam_size=2)
     assert [line.removesuffix("\r") for line in out[:-1]] == [r.text for r in expected]
     assert not any(re.search(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]", r.text) for r in expected)
+
+
+def test_lanes_give_the_same_fp32_translations(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A big batch split over two lanes (one thread each) translates exactly as one search
+    over the whole batch: the fp32 graphs are batch-invariant, and the lanes keep input order."""
+    from nmt.search import Lanes
+    from tests.translate_helpers import onnx_bundle
+
+    bundle, _ = onnx_bundle(tmp_path_factory)
+    sources = [f"the file {i} opens the window {i % 7} now." for i in range(40)]
+    whole = Translator.load(bundle, threads=2, batch_size=40)
+    split = Translator.load(bundle, threads=2, batch_size=40, lanes=2)
+    assert isinstance(split.model, Lanes) and split.model.split(40, whole.decoding) == 2
+    for beam in (1, 2):
+        want = [t.text for t in whole.translate(sources, beam_size=beam)]
+        assert [t.text for t in split.translate(sources, beam_size=beam)] == want
+    assert not isinstance(Translator.load(bundle, threads=1, lanes=2).model, Lanes)
 
 
 @pytest.mark.slow

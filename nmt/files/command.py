@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -180,12 +181,15 @@ def load_translator(
     from nmt.translator import Translator  # numpy and the search load here, not at import
 
     glossary = load_glossary(args.glossary) if args.glossary is not None else {}
+    threads = args.threads if threads is None else threads
     try:
         translator = Translator.load(
             args.bundle,
-            threads=args.threads if threads is None else threads,
+            threads=threads,
             batch_size=args.batch_size,
             preprocessing=args.preprocessing,
+            # one lane a thread unless told: big batches split (nmt.search.lanes)
+            lanes=args.lanes or threads or os.cpu_count() or 1,
         )
     except ValueError as err:
         if isinstance(err, NmtError):

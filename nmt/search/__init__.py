@@ -7,6 +7,7 @@ Backends (PyTorch for validation and parity tests, ONNX Runtime for serving) imp
 from nmt.search.beam import beam_search
 from nmt.search.dispatch import search
 from nmt.search.greedy import greedy_search
+from nmt.search.lanes import Lanes
 from nmt.search.length_penalty import length_penalty, penalized_score
 from nmt.search.limits import max_output_lengths
 from nmt.search.protocol import (
@@ -23,6 +24,7 @@ __all__ = [
     "SENTENCE_KEY",
     "ArrayState",
     "Hypothesis",
+    "Lanes",
     "SearchCancelledError",
     "StepModel",
     "StopCheck",

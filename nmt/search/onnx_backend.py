@@ -36,6 +36,7 @@ import numpy as np
 import onnxruntime as ort
 
 from nmt.errors import NmtError
+from nmt.search.lanes import Lanes
 from nmt.search.protocol import (
     SENTENCE_KEY,
     ArrayState,
@@ -215,3 +216,21 @@ def _vocab_size(decoder: ort.InferenceSession, *, topk: bool) -> int:
     if value is None or not value.isdigit():
         raise OnnxModelError(f"top-k decoder graph without its {VOCAB_METADATA} metadata")
     return int(value)
+
+
+def load_step_model(
+    encoder_path: Path, decoder_path: Path, *, threads: int | None = None, lanes: int = 1
+) -> OnnxStepModel | Lanes:
+    """The graphs on `threads` intra-op threads (None: all cores); with `lanes` >= 2 (at most
+    the threads), a `Lanes` of that model for small batches and `lanes` more sessions of
+    threads // lanes threads each for big ones (see `nmt.search.lanes`)."""
+    whole = OnnxStepModel(encoder_path, decoder_path, threads=threads)
+    if lanes < 1:
+        raise ValueError(f"lanes must be >= 1, got {lanes}")
+    count = min(lanes, whole.threads)
+    if count == 1:
+        return whole
+    per_lane = whole.threads // count
+    models = [OnnxStepModel(encoder_path, decoder_path, threads=per_lane) for _ in range(count)]
+    logger.info("%d lanes of %d threads for big batches", count, per_lane)
+    return Lanes(whole, models)

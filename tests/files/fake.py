@@ -55,6 +55,7 @@ class FakeTranslator:
     def __init__(self, delay: float = 0.0) -> None:
         self.calls: list[list[str]] = []
         self.delay = delay
+        self.lanes = 0  # what `Translator.load` was asked for
 
     def decoding_config(self, *, beam_size: int | None = None) -> DecodingConfig:
         cfg = DecodingConfig()
@@ -76,7 +77,9 @@ def install(monkeypatch: pytest.MonkeyPatch, delay: float = 0.0) -> FakeTranslat
         threads: int | None = None,
         batch_size: int = 32,
         preprocessing: int | None = None,
+        lanes: int = 1,
     ) -> Any:
+        fake.lanes = lanes
         return fake
 
     monkeypatch.setattr(Translator, "load", staticmethod(load))
