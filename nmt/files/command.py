@@ -135,7 +135,11 @@ def _prepare_ray(args: argparse.Namespace, job: Any) -> Callable[..., Any]:
         beam=args.beam,
         batch_size=args.batch_size,
         terms=tuple(args.term),
-        load_options={"preprocessing": args.preprocessing},
+        # lanes as locally (one per thread unless told), so equal --threads give equal output
+        load_options={
+            "preprocessing": args.preprocessing,
+            "lanes": args.lanes or args.threads or 1,
+        },
         translate_options={"glossary": glossary} if glossary else {},
     )
     where = RaySettings(address=args.ray or None, actors=args.ray_actors, threads=args.threads or 1)
