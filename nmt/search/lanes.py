@@ -39,7 +39,13 @@ MIN_ROWS = 16
 
 class Lanes:
     """`whole` (all threads) for small batches; `lanes` (N models, 1/N of the threads each) for
-    big ones. N - 1 worker threads run lanes 1..N-1 while the caller's thread runs lane 0."""
+    big ones. N - 1 worker threads run lanes 1..N-1 while the caller's thread runs lane 0.
+
+    Meant for one search at a time (file translation, evaluation, benchmarks): concurrent calls
+    are correct (the step models are stateless and their sessions thread-safe) but queue for
+    the same worker threads and cores. The server does not use lanes: its batcher already runs
+    two batches at once, and lanes on top measured no gain there.
+    """
 
     def __init__(
         self, whole: StepModel, lanes: Sequence[StepModel], *, min_rows: int = MIN_ROWS
