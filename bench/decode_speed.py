@@ -192,7 +192,7 @@ def main() -> int:
         "--lanes",
         type=int,
         default=None,
-        help="ONNX: split big batches over this many lanes (default: one per thread, as "
+        help="ONNX: split big batches over this many lanes (default: min(2, threads), as "
         "`nmt translate` does; 1: one search per batch)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -201,7 +201,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.runs < 10:
         parser.error("--runs must be >= 10 (medians of at least 10 runs)")
-    args.lanes = args.lanes or args.threads
+    args.lanes = args.lanes or min(2, args.threads)  # nmt translate's default
     if args.worker:
         result = worker(args.worker, args.path, args.threads, args.runs, args.warmup, args.lanes)
         print(json.dumps(result))

@@ -77,12 +77,17 @@ def summarise(runs: dict[str, dict[str, list[dict[str, Any]]]]) -> dict[str, Any
                 "errors": sum(sum(r["errors"].values()) for r in reports),
                 "rounds": [r["requests_per_s"] for r in reports],
             }
-        row["throughput_ratio"] = round(
-            row["after"]["requests_per_s"] / row["before"]["requests_per_s"], 3
+        row["throughput_ratio"] = _ratio(
+            row["after"]["requests_per_s"], row["before"]["requests_per_s"]
         )
-        row["p50_ratio"] = round(row["after"]["p50_ms"] / row["before"]["p50_ms"], 3)
+        row["p50_ratio"] = _ratio(row["after"]["p50_ms"], row["before"]["p50_ms"])
         cases[case] = row
     return cases
+
+
+def _ratio(after: float, before: float) -> float:
+    """after / before, or NaN when before is 0 (a side that served nothing)."""
+    return round(after / before, 3) if before else float("nan")
 
 
 def markdown(report: dict[str, Any]) -> str:

@@ -208,12 +208,12 @@ def main() -> int:
             f"--{side}-lanes",
             type=int,
             default=None,
-            help=f"lanes for big batches on the {side} side (default: one per thread)",
+            help=f"lanes for big batches on the {side} side (default: min(2, threads))",
         )
     parser.add_argument("--out", type=Path, default=RESULTS / "step_compare")
     args = parser.parse_args()
     for side in SIDES:
-        setattr(args, f"{side}_lanes", getattr(args, f"{side}_lanes") or args.threads)
+        setattr(args, f"{side}_lanes", getattr(args, f"{side}_lanes") or min(2, args.threads))
     if args.rounds < 2 or args.runs < 10:
         parser.error("--rounds must be >= 2 (>= 10 for a measurement) and --runs >= 10")
     ceilings = [_ceiling(args.bundle, args.threads)]

@@ -155,8 +155,8 @@ def _add_translate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     translate.add_argument(
         "--lanes",
         type=int,
-        help="split big batches over this many searches at once, threads // lanes threads each "
-        "(default: one per thread; 1: one search per batch)",
+        help="split big batches over this many searches at once, sharing the threads (default: "
+        "2 when there are 2 threads or more; 1: one search per batch)",
     )
     translate.add_argument(
         "--term",

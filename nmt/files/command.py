@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+DEFAULT_LANES = 2  # lanes for big batches unless --lanes says (nmt/search/lanes.py)
 FILE_OPTIONS = ("format", "column", "field", "overwrite", "skip_bad", "shard", "ray", "ray_actors")
 
 
@@ -138,7 +139,7 @@ def _prepare_ray(args: argparse.Namespace, job: Any) -> Callable[..., Any]:
         # lanes as locally (one per thread unless told), so equal --threads give equal output
         load_options={
             "preprocessing": args.preprocessing,
-            "lanes": args.lanes or args.threads or 1,
+            "lanes": args.lanes or min(DEFAULT_LANES, args.threads or 1),
         },
         translate_options={"glossary": glossary} if glossary else {},
     )
@@ -192,8 +193,8 @@ def load_translator(
             threads=threads,
             batch_size=args.batch_size,
             preprocessing=args.preprocessing,
-            # one lane a thread unless told: big batches split (nmt.search.lanes)
-            lanes=args.lanes or threads or os.cpu_count() or 1,
+            # two lanes unless told (measured on 2 cores): big batches split (nmt.search.lanes)
+            lanes=args.lanes or min(DEFAULT_LANES, threads or os.cpu_count() or 1),
         )
     except ValueError as err:
         if isinstance(err, NmtError):

@@ -127,6 +127,10 @@ class StackedCell(nn.Module):
         ONNX Runtime's SGEMM on small shapes (the fp32 graph must be batch-invariant bit for
         bit; the int8 one is not anyway, its input scales are per batch).
         """
+        if not self.is_lstm or self.training:
+            raise ValueError(
+                "joint_step is an LSTM's step in eval mode (no dropout between layers)"
+            )
         new_h: list[Tensor] = []
         new_c: list[Tensor] = []
         below = x

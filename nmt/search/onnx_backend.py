@@ -222,15 +222,16 @@ def load_step_model(
     encoder_path: Path, decoder_path: Path, *, threads: int | None = None, lanes: int = 1
 ) -> OnnxStepModel | Lanes:
     """The graphs on `threads` intra-op threads (None: all cores); with `lanes` >= 2 (at most
-    the threads), a `Lanes` of that model for small batches and `lanes` more sessions of
-    threads // lanes threads each for big ones (see `nmt.search.lanes`)."""
-    whole = OnnxStepModel(encoder_path, decoder_path, threads=threads)
+    the threads), a `Lanes` of that model for small batches and `lanes` more sessions that share
+    the threads out (threads // lanes each, the first ones one more while any are left) for big
+    ones (see `nmt.search.lanes`)."""
     if lanes < 1:
         raise ValueError(f"lanes must be >= 1, got {lanes}")
+    whole = OnnxStepModel(encoder_path, decoder_path, threads=threads)
     count = min(lanes, whole.threads)
     if count == 1:
         return whole
-    per_lane = whole.threads // count
-    models = [OnnxStepModel(encoder_path, decoder_path, threads=per_lane) for _ in range(count)]
-    logger.info("%d lanes of %d threads for big batches", count, per_lane)
+    shares = [whole.threads // count + (i < whole.threads % count) for i in range(count)]
+    models = [OnnxStepModel(encoder_path, decoder_path, threads=share) for share in shares]
+    logger.info("%d lanes (threads %s) for big batches", count, shares)
     return Lanes(whole, models)

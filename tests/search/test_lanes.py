@@ -5,6 +5,7 @@ failing lane ends the call with its error after every lane has stopped."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -55,7 +56,10 @@ def test_how_many_lanes_a_batch_takes() -> None:
     assert lanes.split(1, GREEDY) == 1 and lanes.split(31, GREEDY) == 1
     assert lanes.split(32, GREEDY) == 2 and lanes.split(500, GREEDY) == 2
     five = DecodingConfig(mode="beam", beam_size=5)
-    assert lanes.split(6, five) == 1 and lanes.split(7, five) == 2  # 35 rows: 17 a lane
+    # a lane needs 4 whole sentences (20 rows >= 16): 7 would leave one lane 3 (15 rows)
+    assert lanes.split(7, five) == 1 and lanes.split(8, five) == 2
+    three = Lanes(RandomRNNModel(1), [RandomRNNModel(1)] * 3, min_rows=16)
+    assert three.split(47, GREEDY) == 1 and three.split(48, GREEDY) == 3  # all lanes or none
     lanes.close()
 
 
@@ -84,17 +88,31 @@ def test_cancelling_stops_every_lane() -> None:
     lanes.close()
 
 
-def test_a_failing_lane_fails_the_call(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_lane_stops_the_others_and_its_error_is_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     lanes, models = _lanes(2, min_rows=1)
+    failed = threading.Event()
+    encode = models[1].encode
 
     def broken(*args: Any, **kwargs: Any) -> Any:
+        failed.set()
         raise RuntimeError("lane 2 broke")
 
+    def late(*args: Any, **kwargs: Any) -> Any:
+        failed.wait(5)
+        time.sleep(0.2)  # the failed lane's callback has halted the others by now
+        return encode(*args, **kwargs)
+
     monkeypatch.setattr(models[2], "encode", broken)
+    monkeypatch.setattr(models[1], "encode", late)
     ids, lengths = _batch(8)
-    with pytest.raises(RuntimeError, match="lane 2 broke"):
+    with pytest.raises(RuntimeError, match="lane 2 broke"):  # not the induced cancellation
         search(lanes, ids, lengths, bos_id=BOS, eos_id=EOS, cfg=GREEDY)
+    assert models[1].step_rows == []  # lane 1 stopped before its first step
     lanes.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        search(lanes, ids, lengths, bos_id=BOS, eos_id=EOS, cfg=GREEDY)
 
 
 def test_lanes_need_two_models() -> None:
